@@ -1,0 +1,36 @@
+# `make run`  : set up and run the main job end to end on the embedded default models.
+# `make test` : set up and run the test suite.
+# Both work on a fresh machine: they create .venv and install what they need.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Read the public data from the mirror beside the checkout when there is one, else the internet.
+MIRROR ?= $(if $(wildcard ../shared/data/README.md),$(abspath ../shared/data),)
+MIRROR_FLAG := $(if $(MIRROR),--mirror "$(MIRROR)",)
+PIP_FLAGS := --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: run test lint install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: install
+
+run: install
+	$(BIN)/jobimpact fetch $(MIRROR_FLAG)
+	$(BIN)/jobimpact ingest
+	$(BIN)/jobimpact status
+
+test: install
+	$(BIN)/ruff check jobimpact tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) data/raw data/jobimpact.duckdb

@@ -1,0 +1,3 @@
+from jobimpact.cli import main
+
+main()

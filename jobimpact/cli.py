@@ -1,0 +1,217 @@
+"""The ``jobimpact`` command: a thin shell over the library.
+
+Each command parses its options, calls one library function and prints the result.
+A :class:`~jobimpact.errors.JobImpactError` becomes one line on stderr and exit code 1.
+Heavy modules are imported inside the commands so that ``jobimpact --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from jobimpact import __version__, config
+from jobimpact.errors import JobImpactError
+
+log = logging.getLogger("jobimpact")
+
+
+class _Group(click.Group):
+    """Turns user errors into one line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JobImpactError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=config.ENV_DB,
+    default=config.DEFAULT_DB,
+    show_default=True,
+    help=f"The DuckDB store (or ${config.ENV_DB}).",
+)
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=config.ENV_DATA_DIR,
+    default=config.DEFAULT_DATA_DIR,
+    show_default=True,
+    help=f"Where raw sources are kept, under raw/<source>/<version>/ (or ${config.ENV_DATA_DIR}).",
+)
+onet_version_option = click.option(
+    "--onet-version", default=config.DEFAULT_ONET_VERSION, show_default=True,
+    help="O*NET database release.",
+)
+oews_version_option = click.option(
+    "--oews-version", default=config.DEFAULT_OEWS_VERSION, show_default=True,
+    help="BLS OEWS national release, e.g. M2024 for May 2024.",
+)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="jobimpact")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+def cli(verbose: int, quiet: bool) -> None:
+    """Measure how large language models change work, task by task.
+
+    Data flows fetch → ingest → (score → embed → cluster → aggregate → report),
+    all kept in one DuckDB store with provenance.
+    """
+    level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.option(
+    "--source", "sources", multiple=True,
+    help="Fetch only this source (repeatable); default: all.",
+)
+@data_dir_option
+@click.option(
+    "--mirror", envvar=config.ENV_MIRROR, default=None,
+    help=f"Read the files from this folder or http(s) URL laid out like the mirror (or ${config.ENV_MIRROR}).",
+)
+@onet_version_option
+@oews_version_option
+@click.option("--force", is_flag=True, help="Download again even if a verified copy exists.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def fetch(
+    sources: tuple[str, ...], data_dir: Path, mirror: str | None, onet_version: str,
+    oews_version: str, force: bool, progress: bool,
+) -> None:
+    """Download the public data sources into DATA_DIR/raw/<source>/<version>/."""
+    from jobimpact.sources import fetch as fetch_sources
+
+    manifests = fetch_sources(
+        list(sources) or None,
+        data_dir=data_dir,
+        mirror=mirror,
+        versions={"onet": onet_version, "oews": oews_version},
+        force=force,
+        progress=progress and sys.stderr.isatty(),
+    )
+    for manifest in manifests:
+        click.echo(
+            f"{manifest.source} {manifest.version}: {len(manifest.files)} files from "
+            f"{manifest.origin}"
+        )
+
+
+@cli.command()
+@db_option
+@data_dir_option
+@onet_version_option
+@oews_version_option
+@click.option("--force", is_flag=True, help="Ingest again even if the files are unchanged.")
+def ingest(db: Path, data_dir: Path, onet_version: str, oews_version: str, force: bool) -> None:
+    """Parse the fetched sources into the store's reference tables."""
+    from jobimpact.pipeline import ingest as run_ingest
+
+    result = run_ingest(
+        db=db, data_dir=data_dir, onet_version=onet_version, oews_version=oews_version,
+        force=force,
+    )
+    if not result.changed:
+        click.echo(f"{db}: already up to date with these source files; nothing to do.")
+        return
+    for table, count in result.counts.items():
+        click.echo(f"{table:>16}: {count:,}")
+    _echo_coverage(result.coverage)
+
+
+def _echo_coverage(coverage: dict[str, Any]) -> None:
+    matched, total = coverage.get("matched_employment"), coverage.get("total_employment")
+    if matched is None or not total:
+        return
+    click.echo(
+        f"employment matched to occupations with tasks: {matched:,.0f} of {total:,.0f} "
+        f"({matched / total:.1%})"
+    )
+
+
+@cli.command()
+@click.argument("query")
+@db_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table",
+    show_default=True, help="table prints; the others write --output.",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="File to write for csv, json or parquet (csv and json print when omitted).",
+)
+def sql(query: str, db: Path, fmt: str, output: Path | None) -> None:
+    """Run a read-only SQL QUERY on the store; see the README for the documented views."""
+    from jobimpact.store import open_store
+    from jobimpact.store.read import run_query, write_frame
+
+    with open_store(db, read_only=True) as con:
+        frame = run_query(con, query)
+    if fmt == "table":
+        click.echo(frame.to_string(index=False, max_rows=200, max_colwidth=60))
+    elif output is not None:
+        write_frame(frame, output, fmt=fmt)
+        click.echo(f"{len(frame):,} rows written to {output}")
+    elif fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", indent=1))
+    else:
+        raise click.UsageError("--format parquet needs --output FILE")
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--parquet", "parquet_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+    help="Folder to write one <name>.parquet per table and view.",
+)
+def export(db: Path, parquet_dir: Path) -> None:
+    """Write every table and view of the store as Parquet files."""
+    from jobimpact.store import open_store
+    from jobimpact.store.read import export_parquet
+
+    with open_store(db, read_only=True) as con:
+        written = export_parquet(con, parquet_dir)
+    click.echo(f"{len(written)} files written to {parquet_dir}")
+
+
+@cli.command()
+@db_option
+def status(db: Path) -> None:
+    """Show what is in the store: rows per table, source versions, coverage, last runs."""
+    from jobimpact.store import open_store
+    from jobimpact.store.read import store_status
+
+    with open_store(db, read_only=True) as con:
+        summary = store_status(con)
+    click.echo(f"store: {db} (schema version {summary['schema_version']})")
+    click.echo("sources:")
+    for source in summary["sources"] or [{"source": "(none: run jobimpact fetch and ingest)"}]:
+        click.echo(f"  {source['source']} {source.get('version', '')}".rstrip())
+    click.echo("rows:")
+    for table, count in summary["counts"].items():
+        click.echo(f"  {table:>18}: {count:,}")
+    click.echo(f"  occupations with tasks: {summary['occupations_with_tasks']:,}")
+    _echo_coverage(summary["employment_coverage"])
+    click.echo("last runs:")
+    for run in summary["last_runs"]:
+        click.echo(f"  {run['started_at']:%Y-%m-%d %H:%M} {run['stage']:<10} {run['status']:<8} {run['counts']}")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="jobimpact")

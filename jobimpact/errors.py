@@ -1,0 +1,68 @@
+"""Errors that jobimpact raises for its users.
+
+Every error a user can cause (bad input, a failed download, a store that cannot be
+opened) is a :class:`JobImpactError`; the CLI prints it as one line and exits non-zero.
+Anything else is a bug and keeps its traceback.
+
+::
+
+    JobImpactError
+    ├── ConfigError      an option or environment variable has a wrong value
+    ├── FetchError       a download or mirror copy failed or did not verify
+    ├── DataError        an input file is missing, malformed or inconsistent
+    ├── StoreError       the DuckDB store cannot be opened, migrated or queried
+    └── ScoringError     a scoring backend or model failed
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class JobImpactError(Exception):
+    """Base class of every error meant for a user of jobimpact."""
+
+
+class ConfigError(JobImpactError):
+    """An option or environment variable has a value jobimpact cannot use."""
+
+
+class FetchError(JobImpactError):
+    """A public source could not be downloaded, copied or verified."""
+
+
+class StoreError(JobImpactError):
+    """The DuckDB store could not be opened, migrated or queried."""
+
+
+class ScoringError(JobImpactError):
+    """A scoring backend or model failed."""
+
+
+class DataError(JobImpactError):
+    """An input file is missing, malformed or inconsistent.
+
+    The message names the file, and the row and field when they are known, then says
+    what was found and what was expected, e.g.
+    ``Task Statements.txt, row 12, field 'Task ID': got 'abc', expected an integer``.
+    Row numbers count the header as row 1, as a spreadsheet shows them.
+    """
+
+    def __init__(
+        self,
+        file: str | Path,
+        message: str,
+        *,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.file = Path(file).name if isinstance(file, Path) else file
+        self.row = row
+        self.field = field
+        self.detail = message
+        where = self.file
+        if row is not None:
+            where += f", row {row}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {message}")

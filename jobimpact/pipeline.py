@@ -1,0 +1,156 @@
+"""The one place that knows the order of the stages and persists each stage's output."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from jobimpact import config
+from jobimpact.errors import DataError
+
+log = logging.getLogger(__name__)
+
+# Sources whose files ingest reads, with the version used when the caller gives none.
+INGESTED_SOURCES = ("onet", "oews", "onet_soc_crosswalk", "soc_structure")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What an ingest did: whether it wrote, rows per table, employment coverage."""
+
+    changed: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fetched_files(data_dir: Path, versions: dict[str, str]) -> dict[str, list[Path]]:
+    """The files of each ingested source as fetched, or a DataError saying what to fetch."""
+    from jobimpact.sources import get_source
+
+    found: dict[str, list[Path]] = {}
+    for name in INGESTED_SOURCES:
+        source = get_source(name)
+        version = versions.get(name) or source.default_version
+        folder = config.raw_dir(data_dir, name, version)
+        paths = [folder / spec.name for spec in source.files(version) if spec.required]
+        missing = [p.name for p in paths if not p.is_file()]
+        if missing:
+            raise DataError(
+                folder,
+                f"got no {', '.join(repr(m) for m in missing)}, expected the fetched "
+                f"{name} {version} release; run `jobimpact fetch --source {name}` first",
+            )
+        found[name] = paths
+    return found
+
+
+def _source_file_records(files: dict[str, list[Path]], data_dir: Path) -> pd.DataFrame:
+    """One row per input file with its checksum and origin, for the source_files table."""
+    from jobimpact.sources import read_manifest
+    from jobimpact.store.io import now
+
+    rows = []
+    for name, paths in files.items():
+        folder = paths[0].parent
+        manifest_path = folder / "manifest.json"
+        origin = read_manifest(manifest_path).origin if manifest_path.exists() else str(folder)
+        for path in paths:
+            rows.append(
+                {
+                    "source": name,
+                    "version": folder.name,
+                    "file": path.name,
+                    "origin": origin,
+                    "sha256": _sha256(path),
+                    "n_rows": None,
+                    "ingested_at": now(),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def build_reference_tables(files: dict[str, list[Path]]) -> dict[str, pd.DataFrame]:
+    """Parse the fetched files into the reference tables (pure: no store access)."""
+    from jobimpact import employment, onet
+
+    onet_dir = files["onet"][0].parent
+    tables = onet.read_onet(onet_dir)
+    oews = employment.read_oews(files["oews"][0])
+    crosswalk = employment.read_crosswalk(files["onet_soc_crosswalk"][0])
+    soc_groups = employment.read_soc_structure(files["soc_structure"][0])
+    occupations = employment.occupation_soc(tables.occupations, crosswalk, soc_groups)
+    jobs = employment.allocate_employment(occupations, tables.tasks, crosswalk, oews)
+    return {
+        "soc_groups": soc_groups,
+        "occupations": occupations,
+        "tasks": tables.tasks,
+        "iwas": tables.iwas,
+        "dwas": tables.dwas,
+        "task_dwas": tables.task_dwas,
+        "emerging_tasks": tables.emerging_tasks,
+        "oews": oews,
+        "employment": jobs,
+    }
+
+
+def ingest(
+    *,
+    db: str | Path,
+    data_dir: str | Path,
+    onet_version: str = config.DEFAULT_ONET_VERSION,
+    oews_version: str = config.DEFAULT_OEWS_VERSION,
+    force: bool = False,
+) -> IngestResult:
+    """Parse the fetched sources and replace the store's reference tables in one transaction.
+
+    Does nothing when the store was built from exactly these files (same sha256), unless
+    ``force``. On any error the store is left as it was.
+    """
+    from jobimpact.employment import employment_coverage
+    from jobimpact.store import open_store
+    from jobimpact.store.io import now, recorded_source_files, replace_reference_data
+
+    started = now()
+    versions = {"onet": onet_version, "oews": oews_version}
+    files = _fetched_files(Path(data_dir), versions)
+    records = _source_file_records(files, Path(data_dir))
+    fingerprint = {
+        (r.source, r.version, r.file, r.sha256) for r in records.itertuples(index=False)
+    }
+    if Path(db).exists() and not force:
+        with open_store(db) as con:
+            if recorded_source_files(con) == fingerprint:
+                return IngestResult(changed=False)
+    # Parse everything before the store is touched: bad input must leave it as it was.
+    tables = build_reference_tables(files)
+    counts = {name: len(frame) for name, frame in tables.items()}
+    counts["occupations_with_tasks"] = int(tables["tasks"]["onet_soc_code"].nunique())
+    coverage = employment_coverage(tables["employment"], tables["oews"])
+    with open_store(db) as con:
+        replace_reference_data(
+            con,
+            tables,
+            records,
+            run={
+                "stage": "ingest",
+                "parameters": {"data_dir": str(data_dir), **versions, "force": force},
+                "counts": {**counts, **coverage},
+                "started_at": started,
+            },
+        )
+    log.info("ingested %s", counts)
+    return IngestResult(changed=True, counts=counts, coverage=coverage)

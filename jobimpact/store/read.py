@@ -1,0 +1,99 @@
+"""Read-only access for analysts: ad-hoc SQL, Parquet export and a status summary."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from jobimpact.errors import StoreError
+
+LIST_RELATIONS = """
+SELECT table_name, table_type = 'VIEW' AS is_view
+FROM information_schema.tables
+WHERE table_schema = 'main'
+ORDER BY is_view, table_name
+"""
+SELECT_SOURCES = "SELECT source, version, count(*) AS files, min(ingested_at) AS ingested_at FROM source_files GROUP BY ALL ORDER BY source"
+SELECT_LAST_RUNS = """
+SELECT run_id, stage, status, started_at, finished_at, counts
+FROM runs ORDER BY started_at DESC LIMIT ?
+"""
+SELECT_SCHEMA_VERSION = "SELECT max(version) FROM schema_migrations"
+SELECT_COVERAGE = "SELECT * FROM employment_coverage"
+COUNT_OCCUPATIONS_WITH_TASKS = "SELECT count(DISTINCT onet_soc_code) FROM tasks"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """Run one query on a read-only connection and return its rows."""
+    try:
+        relation = con.sql(sql)
+    except duckdb.Error as error:
+        raise StoreError(f"query failed: {_first_line(error)}") from error
+    if relation is None:
+        raise StoreError("query returned no rows: got a statement, expected a SELECT query")
+    return relation.df()
+
+
+def _first_line(error: Exception) -> str:
+    """DuckDB errors span lines (with a caret under the SQL); users get the first one."""
+    return str(error).strip().splitlines()[0]
+
+
+def relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
+    """(name, is_view) of every table and view in the store."""
+    return [(name, bool(is_view)) for name, is_view in con.execute(LIST_RELATIONS).fetchall()]
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | Path) -> list[Path]:
+    """Write every table and view to ``out_dir/<name>.parquet``; return the files written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, _ in relations(con):
+        if not _IDENTIFIER.match(name):  # names come from the schema; guard the quoting anyway
+            raise StoreError(f"cannot export relation {name!r}: got an unusual name")
+        target = out / f"{name}.parquet"
+        con.table(name).write_parquet(str(target))
+        written.append(target)
+    return written
+
+
+def write_frame(frame: pd.DataFrame, path: str | Path, *, fmt: str) -> None:
+    """Write a query result as csv, json (array of records) or parquet."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    elif fmt == "json":
+        frame.to_json(path, orient="records", date_format="iso", indent=1)
+    elif fmt == "parquet":
+        duckdb.from_df(frame).write_parquet(str(path))
+    else:
+        raise StoreError(f"unknown output format: got {fmt!r}, expected csv, json or parquet")
+
+
+def store_status(con: duckdb.DuckDBPyConnection, *, last_runs: int = 5) -> dict[str, Any]:
+    """What is in the store: row counts per table, source versions, coverage, last runs."""
+    counts = {
+        name: con.table(name).aggregate("count(*)").fetchone()[0]  # type: ignore[index]
+        for name, is_view in relations(con)
+        if not is_view
+    }
+    coverage = con.execute(SELECT_COVERAGE).df().iloc[0].to_dict()
+    runs = con.execute(SELECT_LAST_RUNS, [last_runs]).df()
+    runs["counts"] = runs["counts"].map(lambda c: json.loads(c) if isinstance(c, str) else c)
+    occupations_with_tasks = con.execute(COUNT_OCCUPATIONS_WITH_TASKS).fetchone()
+    return {
+        "schema_version": con.execute(SELECT_SCHEMA_VERSION).fetchone()[0],  # type: ignore[index]
+        "counts": counts,
+        "occupations_with_tasks": occupations_with_tasks[0] if occupations_with_tasks else 0,
+        "sources": con.execute(SELECT_SOURCES).df().to_dict("records"),
+        "employment_coverage": coverage,
+        "last_runs": runs.to_dict("records"),
+    }
