@@ -51,11 +51,15 @@ data_dir_option = click.option(
     help=f"Where raw sources are kept, under raw/<source>/<version>/ (or ${config.ENV_DATA_DIR}).",
 )
 onet_version_option = click.option(
-    "--onet-version", default=config.DEFAULT_ONET_VERSION, show_default=True,
+    "--onet-version",
+    default=config.DEFAULT_ONET_VERSION,
+    show_default=True,
     help="O*NET database release.",
 )
 oews_version_option = click.option(
-    "--oews-version", default=config.DEFAULT_OEWS_VERSION, show_default=True,
+    "--oews-version",
+    default=config.DEFAULT_OEWS_VERSION,
+    show_default=True,
     help="BLS OEWS national release, e.g. M2024 for May 2024.",
 )
 
@@ -63,34 +67,44 @@ oews_version_option = click.option(
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="jobimpact")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 def cli(verbose: int, quiet: bool) -> None:
     """Measure how large language models change work, task by task.
 
     Data flows fetch → ingest → (score → embed → cluster → aggregate → report),
     all kept in one DuckDB store with provenance.
     """
-    level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO][min(verbose, 1)]
+    level = logging.DEBUG if verbose > 1 else level
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 @cli.command()
 @click.option(
-    "--source", "sources", multiple=True,
+    "--source",
+    "sources",
+    multiple=True,
     help="Fetch only this source (repeatable); default: all.",
 )
 @data_dir_option
 @click.option(
-    "--mirror", envvar=config.ENV_MIRROR, default=None,
-    help=f"Read the files from this folder or http(s) URL laid out like the mirror (or ${config.ENV_MIRROR}).",
+    "--mirror",
+    envvar=config.ENV_MIRROR,
+    default=None,
+    help=f"Folder or http(s) URL laid out like the data mirror (or ${config.ENV_MIRROR}).",
 )
 @onet_version_option
 @oews_version_option
 @click.option("--force", is_flag=True, help="Download again even if a verified copy exists.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def fetch(
-    sources: tuple[str, ...], data_dir: Path, mirror: str | None, onet_version: str,
-    oews_version: str, force: bool, progress: bool,
+    sources: tuple[str, ...],
+    data_dir: Path,
+    mirror: str | None,
+    onet_version: str,
+    oews_version: str,
+    force: bool,
+    progress: bool,
 ) -> None:
     """Download the public data sources into DATA_DIR/raw/<source>/<version>/."""
     from jobimpact.sources import fetch as fetch_sources
@@ -121,14 +135,17 @@ def ingest(db: Path, data_dir: Path, onet_version: str, oews_version: str, force
     from jobimpact.pipeline import ingest as run_ingest
 
     result = run_ingest(
-        db=db, data_dir=data_dir, onet_version=onet_version, oews_version=oews_version,
+        db=db,
+        data_dir=data_dir,
+        onet_version=onet_version,
+        oews_version=oews_version,
         force=force,
     )
     if not result.changed:
         click.echo(f"{db}: already up to date with these source files; nothing to do.")
         return
     for table, count in result.counts.items():
-        click.echo(f"{table:>16}: {count:,}")
+        click.echo(f"{table:>22}: {count:,}")
     _echo_coverage(result.coverage)
 
 
@@ -146,11 +163,18 @@ def _echo_coverage(coverage: dict[str, Any]) -> None:
 @click.argument("query")
 @db_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table",
-    show_default=True, help="table prints; the others write --output.",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="table",
+    show_default=True,
+    help="table prints; the others write --output.",
 )
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="File to write for csv, json or parquet (csv and json print when omitted).",
 )
 def sql(query: str, db: Path, fmt: str, output: Path | None) -> None:
@@ -176,7 +200,10 @@ def sql(query: str, db: Path, fmt: str, output: Path | None) -> None:
 @cli.command()
 @db_option
 @click.option(
-    "--parquet", "parquet_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+    "--parquet",
+    "parquet_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
     help="Folder to write one <name>.parquet per table and view.",
 )
 def export(db: Path, parquet_dir: Path) -> None:
@@ -209,7 +236,12 @@ def status(db: Path) -> None:
     _echo_coverage(summary["employment_coverage"])
     click.echo("last runs:")
     for run in summary["last_runs"]:
-        click.echo(f"  {run['started_at']:%Y-%m-%d %H:%M} {run['stage']:<10} {run['status']:<8} {run['counts']}")
+        counts = ", ".join(
+            f"{key} {value:,}" for key, value in (run["counts"] or {}).items() if type(value) is int
+        )
+        click.echo(
+            f"  {run['started_at']:%Y-%m-%d %H:%M} {run['stage']:<10} {run['status']:<8} {counts}"
+        )
 
 
 def main() -> None:

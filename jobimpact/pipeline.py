@@ -46,7 +46,7 @@ def _fetched_files(data_dir: Path, versions: dict[str, str]) -> dict[str, list[P
         source = get_source(name)
         version = versions.get(name) or source.default_version
         folder = config.raw_dir(data_dir, name, version)
-        paths = [folder / spec.name for spec in source.files(version) if spec.required]
+        paths = [folder / spec.name for spec in source.files(version) if not spec.optional]
         missing = [p.name for p in paths if not p.is_file()]
         if missing:
             raise DataError(
@@ -128,9 +128,7 @@ def ingest(
     versions = {"onet": onet_version, "oews": oews_version}
     files = _fetched_files(Path(data_dir), versions)
     records = _source_file_records(files, Path(data_dir))
-    fingerprint = {
-        (r.source, r.version, r.file, r.sha256) for r in records.itertuples(index=False)
-    }
+    fingerprint = {(r.source, r.version, r.file, r.sha256) for r in records.itertuples(index=False)}
     if Path(db).exists() and not force:
         with open_store(db) as con:
             if recorded_source_files(con) == fingerprint:

@@ -32,7 +32,10 @@ def test_a_file_that_is_not_duckdb_is_refused_and_left_alone(tmp_path: Path) -> 
     db = tmp_path / "notes.duckdb"
     db.write_text("these are my notes, not a database\n" * 200)
     before = db.read_bytes()
-    with pytest.raises(StoreError, match="got a file that is not a DuckDB database"), open_store(db):
+    with (
+        pytest.raises(StoreError, match="got a file that is not a DuckDB database"),
+        open_store(db),
+    ):
         pass
     assert db.read_bytes() == before
 
@@ -54,9 +57,12 @@ def test_a_store_from_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -
 
 
 def test_read_only_open_of_a_missing_store_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="run `jobimpact ingest` first"):
-        with open_store(tmp_path / "missing.duckdb", read_only=True):
-            pass
+    missing = tmp_path / "missing.duckdb"
+    with (
+        pytest.raises(StoreError, match="run `jobimpact ingest` first"),
+        open_store(missing, read_only=True),
+    ):
+        pass
     assert not (tmp_path / "missing.duckdb").exists()
 
 

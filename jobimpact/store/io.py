@@ -48,7 +48,7 @@ def now() -> datetime:
 
 def recorded_source_files(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str, str]]:
     """(source, version, file, sha256) of every file the store was built from."""
-    return {tuple(row) for row in con.execute(SELECT_SOURCE_FILES).fetchall()}  # type: ignore[misc]
+    return {tuple(row) for row in con.execute(SELECT_SOURCE_FILES).fetchall()}
 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:

@@ -18,7 +18,10 @@ FROM information_schema.tables
 WHERE table_schema = 'main'
 ORDER BY is_view, table_name
 """
-SELECT_SOURCES = "SELECT source, version, count(*) AS files, min(ingested_at) AS ingested_at FROM source_files GROUP BY ALL ORDER BY source"
+SELECT_SOURCES = """
+SELECT source, version, count(*) AS files, min(ingested_at) AS ingested_at
+FROM source_files GROUP BY ALL ORDER BY source
+"""
 SELECT_LAST_RUNS = """
 SELECT run_id, stage, status, started_at, finished_at, counts
 FROM runs ORDER BY started_at DESC LIMIT ?
@@ -37,7 +40,8 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
         raise StoreError(f"query failed: {_first_line(error)}") from error
     if relation is None:
         raise StoreError("query returned no rows: got a statement, expected a SELECT query")
-    return relation.df()
+    frame: pd.DataFrame = relation.df()
+    return frame
 
 
 def _first_line(error: Exception) -> str:
@@ -81,7 +85,7 @@ def write_frame(frame: pd.DataFrame, path: str | Path, *, fmt: str) -> None:
 def store_status(con: duckdb.DuckDBPyConnection, *, last_runs: int = 5) -> dict[str, Any]:
     """What is in the store: row counts per table, source versions, coverage, last runs."""
     counts = {
-        name: con.table(name).aggregate("count(*)").fetchone()[0]  # type: ignore[index]
+        name: con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # type: ignore[index]
         for name, is_view in relations(con)
         if not is_view
     }

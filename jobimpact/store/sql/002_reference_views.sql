@@ -67,7 +67,7 @@ WITH occ AS (
     SELECT soc_major,
            count(*) AS n_occupations,
            count(*) FILTER (WHERE n_tasks > 0) AS n_occupations_with_tasks,
-           sum(n_tasks) AS n_tasks,
+           sum(n_tasks)::BIGINT AS n_tasks,
            sum(employment) FILTER (WHERE n_tasks > 0) AS employment,
            sum(wage_bill) FILTER (WHERE n_tasks > 0) AS wage_bill
     FROM occupation_overview

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from jobimpact.aggregate import (
+    exposed_worker_shares,
+    group_scores,
+    occupation_scores,
+    quadrants,
+    task_weights,
+)
+
+
+@pytest.fixture
+def task_scores() -> pd.DataFrame:
+    # Occupation A: two rated tasks and one unrated; occupation B: one core task.
+    return pd.DataFrame(
+        {
+            "onet_soc_code": ["A", "A", "A", "B"],
+            "task_type": ["Core", "Supplemental", None, "Core"],
+            "importance": [4.0, 2.0, None, 3.0],
+            "relevance": [100.0, 50.0, None, 80.0],
+            "alpha": [0.8, 0.2, 0.5, 0.1],
+            "beta": [0.9, 0.4, 0.6, 0.2],
+            "zeta": [1.0, 0.6, 0.7, 0.3],
+            "displacement": [0.5, 0.1, 0.3, 0.2],
+            "augmentation": [0.5, 0.54, 0.49, 0.24],
+            "creation": [0.3, 0.3, 0.3, 0.9],
+        }
+    )
+
+
+def test_rating_weights_fall_back_to_the_occupation_median(task_scores: pd.DataFrame) -> None:
+    # A: 4*100/100 = 4, 2*50/100 = 1, unrated -> median(4, 1) = 2.5; B: 3*80/100 = 2.4
+    assert task_weights(task_scores).tolist() == [4.0, 1.0, 2.5, 2.4]
+    assert task_weights(task_scores, weighting="type").tolist() == [2.0, 1.0, 1.0, 2.0]
+
+
+def test_occupation_means_match_a_hand_computation(task_scores: pd.DataFrame) -> None:
+    result = occupation_scores(task_scores, n_boot=0).set_index("onet_soc_code")
+    # alpha of A = (4*0.8 + 1*0.2 + 2.5*0.5) / 7.5
+    assert result.loc["A", "alpha"] == pytest.approx((3.2 + 0.2 + 1.25) / 7.5)
+    assert result.loc["B", "alpha"] == pytest.approx(0.1)
+    # exposed (beta > 0.5): tasks 1 and 3 of A -> (4 + 2.5) / 7.5
+    assert result.loc["A", "share_exposed"] == pytest.approx(6.5 / 7.5)
+    assert result.loc["A", "alpha_bernoulli_var"] == pytest.approx((0.16 + 0.16 + 0.25) / 3)
+    by_type = occupation_scores(task_scores, weighting="type", n_boot=0).set_index("onet_soc_code")
+    assert by_type.loc["A", "alpha"] == pytest.approx((1.6 + 0.2 + 0.5) / 4)
+    assert set(by_type["weighting"]) == {"type"}
+
+
+def test_bootstrap_interval_brackets_the_mean_and_is_reproducible(
+    task_scores: pd.DataFrame,
+) -> None:
+    first = occupation_scores(task_scores, n_boot=300).set_index("onet_soc_code")
+    second = occupation_scores(task_scores, n_boot=300).set_index("onet_soc_code")
+    pd.testing.assert_frame_equal(first, second)
+    a = first.loc["A"]
+    assert a["displacement_low"] <= a["displacement"] <= a["displacement_high"]
+    assert a["displacement_low"] < a["displacement_high"]
+    assert math.isnan(first.loc["B", "alpha_low"])  # one task: no interval
+
+
+def test_group_scores_weight_by_employment() -> None:
+    occupations = pd.DataFrame(
+        {
+            "soc_major": ["11-0000", "11-0000", "47-0000", "47-0000"],
+            "employment": [100.0, 300.0, 50.0, None],
+            "wage_bill": [1e7, 1e7, 1e6, None],
+            "displacement": [0.8, 0.4, 0.1, 0.9],
+        }
+    )
+    result = group_scores(occupations, measures=["displacement"]).set_index("soc_major")
+    assert result.loc["11-0000", "displacement"] == pytest.approx((80 + 120) / 400)
+    assert result.loc["47-0000", "displacement"] == pytest.approx(0.1)
+    assert result.loc["47-0000", "n_occupations"] == 1
+    economy = group_scores(occupations, by=None, measures=["displacement"])
+    assert economy["displacement"].iloc[0] == pytest.approx((80 + 120 + 5) / 450)
+    by_wages = group_scores(occupations, weight="wage_bill", measures=["displacement"])
+    assert by_wages.set_index("soc_major").loc["11-0000", "displacement"] == pytest.approx(0.6)
+
+
+def test_exposed_worker_shares() -> None:
+    occupations = pd.DataFrame(
+        {"employment": [100.0, 300.0, 600.0], "share_exposed": [0.05, 0.2, 0.6]}
+    )
+    assert exposed_worker_shares(occupations) == {0.1: pytest.approx(0.9), 0.5: 0.6}
+
+
+def test_quadrants_split_at_employment_weighted_medians() -> None:
+    occupations = pd.DataFrame(
+        {
+            "onet_soc_code": ["a", "b", "c", "d"],
+            "employment": [10.0, 10.0, 10.0, 10.0],
+            "displacement": [0.9, 0.8, 0.1, 0.2],
+            "augmentation": [0.1, 0.9, 0.8, 0.2],
+        }
+    )
+    result = quadrants(occupations).set_index("onet_soc_code")
+    assert result["quadrant"].to_dict() == {
+        "a": "at risk",
+        "b": "transforming",
+        "c": "augmented/growing",
+        "d": "little change",
+    }
+    fixed = quadrants(occupations, displacement_threshold=0.95).set_index("onet_soc_code")
+    assert set(fixed["quadrant"]) == {"augmented/growing", "little change"}
