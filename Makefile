@@ -28,7 +28,7 @@ run: install
 	$(BIN)/jobimpact status
 
 test: install
-	$(BIN)/ruff check jobimpact tests benchmarks
+	$(BIN)/ruff check
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 

@@ -1,4 +1,4 @@
-"""Ingest end to end through the CLI: counts, idempotence, and bad input leaving the store as it was."""
+"""Ingest end to end through the CLI: counts, reruns, bad input leaving the store alone."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from jobimpact.cli import cli
 
 SNAPSHOT_QUERY = """
 SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM occupations),
-       (SELECT count(*) FROM runs), (SELECT string_agg(sha256, ',' ORDER BY file) FROM source_files),
+       (SELECT count(*) FROM runs),
+       (SELECT string_agg(sha256, ',' ORDER BY file) FROM source_files),
        (SELECT sum(tot_emp) FROM employment)
 """
 
