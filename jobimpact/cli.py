@@ -244,6 +244,70 @@ def status(db: Path) -> None:
         )
 
 
+@cli.command()
+@db_option
+@click.option("--backend", default="transformers", show_default=True, help="Scoring backend.")
+@click.option("--model", default=None, help="Registered model name, folder, .gguf file or hub id.")
+@click.option("--rubric", default=None, help="Rubric name or TOML file (default: exposure).")
+@click.option("--occupations", default=None, help="Comma-separated O*NET-SOC codes to score.")
+@click.option("--sample", type=int, default=None, help="Score N occupations across major groups.")
+@click.option("--limit", type=int, default=None, help="Score at most N tasks.")
+@click.option("--batch-size", type=int, default=16, show_default=True)
+@click.option("--force", is_flag=True, help="Score again tasks that already have scores.")
+def score(
+    db: Path,
+    backend: str,
+    model: str | None,
+    rubric: str | None,
+    occupations: str | None,
+    sample: int | None,
+    limit: int | None,
+    batch_size: int,
+    force: bool,
+) -> None:
+    """Score tasks with an LLM on the rubric's questions; reruns do only what is missing."""
+    from tqdm import tqdm
+
+    from jobimpact.pipeline import score as run_score
+    from jobimpact.scoring import get_backend
+
+    params: dict[str, Any] = {"rubric": rubric}
+    if model is not None:
+        params["model"] = model
+    scorer = get_backend(backend, **params)
+    with tqdm(unit="task", disable=not sys.stderr.isatty(), desc="scoring") as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = run_score(
+            db=db,
+            scorer=scorer,
+            occupations=occupations.split(",") if occupations else None,
+            sample=sample,
+            limit=limit,
+            batch_size=batch_size,
+            force=force,
+            progress=advance,
+        )
+    click.echo(
+        f"{result.model_id} / rubric {result.rubric_hash[:12]}: {result.scored:,} tasks scored, "
+        f"{result.already_scored:,} already scored, {result.failed:,} failed "
+        f"(of {result.selected:,} selected)"
+    )
+
+
+@cli.command()
+def models() -> None:
+    """List scoring backends and registered models with licence and source of the weights."""
+    from jobimpact.scoring import MODELS, available_backends
+
+    click.echo("backends: " + ", ".join(available_backends()))
+    for name, info in MODELS.items():
+        click.echo(f"{name}: {info.upstream} ({info.licence}); weights: {info.weights}")
+
+
 def main() -> None:
     """Entry point of the console script."""
     cli(prog_name="jobimpact")

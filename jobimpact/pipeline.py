@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from jobimpact import config
-from jobimpact.errors import DataError
+from jobimpact.errors import ConfigError, DataError, ScoringError
+
+if TYPE_CHECKING:
+    from jobimpact.scoring.base import Scorer, TaskScore
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +157,229 @@ def ingest(
         )
     log.info("ingested %s", counts)
     return IngestResult(changed=True, counts=counts, coverage=coverage)
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What a scoring run did."""
+
+    run_id: str | None
+    model_id: str
+    rubric_hash: str
+    selected: int
+    already_scored: int
+    scored: int
+    failed: int
+
+
+def select_tasks(
+    tasks: pd.DataFrame,
+    *,
+    occupations: Sequence[str] | None = None,
+    sample: int | None = None,
+    limit: int | None = None,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Choose the tasks to score: named occupations, a stratified sample of occupations, or
+    the first ``limit`` tasks.
+
+    ``sample`` draws that many occupations spread over the SOC major groups in proportion
+    to their number of occupations (at least one per group while the sample allows).
+    """
+    chosen = tasks
+    if occupations:
+        unknown = sorted(set(occupations) - set(tasks["onet_soc_code"]))
+        if unknown:
+            raise ConfigError(
+                f"--occupations: got {', '.join(unknown)}, expected O*NET-SOC codes with tasks"
+            )
+        chosen = chosen[chosen["onet_soc_code"].isin(occupations)]
+    if sample is not None:
+        codes = chosen.drop_duplicates("onet_soc_code")[["onet_soc_code", "soc_major"]]
+        if not 0 < sample <= len(codes):
+            raise ConfigError(f"--sample: got {sample}, expected 1 to {len(codes)} occupations")
+        shuffled = codes.sample(frac=1.0, random_state=random_state)
+        # Round-robin over major groups: every group is represented before any repeats.
+        shuffled = shuffled.assign(rank=shuffled.groupby("soc_major").cumcount())
+        picked = shuffled.sort_values(["rank", "soc_major"]).head(sample)
+        chosen = chosen[chosen["onet_soc_code"].isin(picked["onet_soc_code"])]
+    if limit is not None:
+        chosen = chosen.head(limit)
+    return chosen
+
+
+def _score_rows(
+    batch: pd.DataFrame,
+    results: Sequence[TaskScore],
+    keys: Sequence[str],
+    *,
+    scorer: Scorer,
+    run_id: str,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """One batch of results as task_scores rows and task_features rows."""
+    from jobimpact.store.io import now
+
+    at = now()
+    rows = [
+        {
+            "task_id": int(task_id),
+            "prompt_sha256": key,
+            "model_id": scorer.model_id,
+            "rubric_hash": scorer.rubric.hash,
+            "question": question,
+            "method": "zero-shot",
+            "head_id": "",
+            "p_yes": answer.p_yes,
+            "answer_mass": answer.answer_mass,
+            "run_id": run_id,
+            "scored_at": at,
+        }
+        for task_id, key, result in zip(batch["task_id"], keys, results, strict=True)
+        for question, answer in result.answers.items()
+    ]
+    features = [r.feature for r in results]
+    if any(f is None for f in features):
+        return pd.DataFrame(rows), None
+    feature_rows = pd.DataFrame(
+        {
+            "prompt_sha256": list(keys),
+            "model_id": scorer.model_id,
+            "feature_spec": f"task-token-mean;dim={len(features[0])}",  # type: ignore[arg-type]
+            "vector": [f.tolist() for f in features],  # type: ignore[union-attr]
+        }
+    )
+    return pd.DataFrame(rows), feature_rows
+
+
+def score(
+    *,
+    db: str | Path,
+    scorer: Scorer,
+    occupations: Sequence[str] | None = None,
+    sample: int | None = None,
+    limit: int | None = None,
+    batch_size: int = 16,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScoreResult:
+    """Score the selected tasks that this model and rubric have not scored yet.
+
+    Each batch is written in its own short transaction, so an interrupted run loses at most
+    the batch in flight and a rerun picks up where it stopped; ``force`` scores again.
+    A batch the backend fails on is recorded in ``scoring_failures`` and skipped.
+    ``progress`` is called with (tasks done, tasks to do) after every batch.
+    """
+    from jobimpact.scoring.base import TaskPrompt, prompt_key
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+    from jobimpact.store.io import finish_run, start_run
+
+    with open_store(db) as con:
+        tasks = select_tasks(
+            store_scores.tasks_to_score(con), occupations=occupations, sample=sample, limit=limit
+        )
+        done = store_scores.scored_keys(
+            con, model_id=scorer.model_id, rubric_hash=scorer.rubric.hash
+        )
+    prompts = [
+        TaskPrompt(occupation=o, task=t, task_id=str(i))
+        for i, o, t in zip(tasks["task_id"], tasks["occupation"], tasks["task"], strict=True)
+    ]
+    keys = [
+        prompt_key(p, model_id=scorer.model_id, rubric_hash=scorer.rubric.hash) for p in prompts
+    ]
+    todo = [i for i, key in enumerate(keys) if force or key not in done]
+    result = ScoreResult(
+        run_id=None,
+        model_id=scorer.model_id,
+        rubric_hash=scorer.rubric.hash,
+        selected=len(tasks),
+        already_scored=len(tasks) - len(todo),
+        scored=0,
+        failed=0,
+    )
+    if not todo:
+        return result
+    with open_store(db) as con:
+        store_scores.record_rubric(
+            con,
+            rubric_hash=scorer.rubric.hash,
+            name=scorer.rubric.name,
+            version=scorer.rubric.version,
+            definition=json.loads(scorer.rubric.canonical()),
+        )
+        run_id = start_run(
+            con,
+            stage="score",
+            parameters={
+                "backend": scorer.backend_name,
+                "model_id": scorer.model_id,
+                "rubric": scorer.rubric.name,
+                "rubric_hash": scorer.rubric.hash,
+                "occupations": list(occupations or []),
+                "sample": sample,
+                "limit": limit,
+                "batch_size": batch_size,
+                "force": force,
+                "selected": len(tasks),
+            },
+        )
+    scored = failed = 0
+    status, error = "done", None
+    try:
+        for start in range(0, len(todo), batch_size):
+            index = todo[start : start + batch_size]
+            batch = tasks.iloc[index]
+            batch_keys = [keys[i] for i in index]
+            try:
+                results = scorer.score([prompts[i] for i in index], batch_size=len(index))
+            except ScoringError as failure:
+                with open_store(db) as con:
+                    store_scores.record_failures(
+                        con,
+                        run_id=run_id,
+                        task_ids=batch["task_id"].tolist(),
+                        model_id=scorer.model_id,
+                        rubric_hash=scorer.rubric.hash,
+                        reason=str(failure),
+                    )
+                failed += len(index)
+                log.warning("batch of %d tasks failed: %s", len(index), failure)
+                continue
+            score_rows, feature_rows = _score_rows(
+                batch, results, batch_keys, scorer=scorer, run_id=run_id
+            )
+            with open_store(db) as con:
+                store_scores.write_score_batch(con, score_rows, feature_rows)
+            scored += len(index)
+            if progress is not None:
+                progress(scored + failed, len(todo))
+    except KeyboardInterrupt:
+        status, error = "interrupted", "stopped by the user after the last complete batch"
+        raise
+    except BaseException as failure:
+        status, error = "failed", str(failure)
+        raise
+    finally:
+        with open_store(db) as con:
+            finish_run(
+                con,
+                run_id,
+                status=status,
+                error=error,
+                counts={
+                    "selected": len(tasks),
+                    "scored": scored,
+                    "failed": failed,
+                    "already_scored": result.already_scored,
+                },
+            )
+    return ScoreResult(
+        run_id=run_id,
+        model_id=scorer.model_id,
+        rubric_hash=scorer.rubric.hash,
+        selected=len(tasks),
+        already_scored=result.already_scored,
+        scored=scored,
+        failed=failed,
+    )

@@ -1,0 +1,134 @@
+"""The scoring stage against the store: provenance, resume, failures, selection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from fixtures import write_fixture_release
+
+from jobimpact.cli import cli
+from jobimpact.errors import ConfigError, ScoringError
+from jobimpact.pipeline import ingest, score, select_tasks
+from jobimpact.scoring.base import TaskPrompt, TaskScore
+from jobimpact.scoring.fake import FakeScorer
+
+
+class FlakyScorer(FakeScorer):
+    """The fake scorer, failing or interrupting on chosen batches."""
+
+    def __init__(self, *, fail_on: int | None = None, interrupt_on: int | None = None) -> None:
+        super().__init__()
+        self.calls = 0
+        self.fail_on, self.interrupt_on = fail_on, interrupt_on
+
+    def score_batch(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
+        self.calls += 1
+        if self.calls == self.interrupt_on:
+            raise KeyboardInterrupt
+        if self.calls == self.fail_on:
+            raise ScoringError("model returned NaN logits")
+        return super().score_batch(items)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    paths = write_fixture_release(tmp_path / "data")
+    store = tmp_path / "store.duckdb"
+    ingest(db=store, data_dir=paths.data_dir)
+    return store
+
+
+def _rows(db: Path, query: str) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+SCORES = "SELECT task_id, question, p_yes, answer_mass FROM task_scores ORDER BY ALL"
+
+
+def test_scores_are_stored_with_provenance_and_reruns_do_nothing(db: Path) -> None:
+    first = score(db=db, scorer=FakeScorer(), batch_size=3)
+    n_tasks = _rows(db, "SELECT count(*) FROM tasks")[0][0]
+    assert (first.scored, first.already_scored, first.failed) == (n_tasks, 0, 0)
+    assert _rows(db, "SELECT count(*) FROM task_scores") == [(4 * n_tasks,)]
+    assert _rows(db, "SELECT count(*) FROM task_features") == [(n_tasks,)]
+    provenance = _rows(
+        db, "SELECT DISTINCT model_id, rubric_hash, method, head_id, run_id FROM task_scores"
+    )
+    assert provenance == [("fake:seed=0", first.rubric_hash, "zero-shot", "", first.run_id)]
+    assert _rows(db, "SELECT name FROM rubrics") == [("exposure",)]
+    before = _rows(db, SCORES)
+    again = score(db=db, scorer=FakeScorer())
+    assert (again.scored, again.already_scored, again.run_id) == (0, n_tasks, None)
+    assert _rows(db, SCORES) == before
+
+
+def test_measures_view_derives_the_rubric_measures(db: Path) -> None:
+    score(db=db, scorer=FakeScorer())
+    rows = _rows(
+        db,
+        "SELECT p_direct, p_software, p_automation, alpha, beta, zeta, displacement, "
+        "augmentation FROM task_measures",
+    )
+    for direct, software, automation, alpha, beta, zeta, displacement, augmentation in rows:
+        assert alpha == direct and displacement == automation
+        assert beta == pytest.approx(direct + 0.5 * max(0.0, software - direct))
+        assert zeta == max(direct, software)
+        assert augmentation == pytest.approx(zeta * (1 - automation))
+
+
+def test_an_interrupted_run_resumes_to_the_same_result(db: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "reference.duckdb"
+    reference.write_bytes(db.read_bytes())
+    score(db=reference, scorer=FakeScorer(), batch_size=2)
+
+    with pytest.raises(KeyboardInterrupt):
+        score(db=db, scorer=FlakyScorer(interrupt_on=3), batch_size=2)
+    assert _rows(db, "SELECT count(DISTINCT task_id) FROM task_scores") == [(4,)]
+    assert _rows(db, "SELECT status FROM runs WHERE stage = 'score'") == [("interrupted",)]
+    resumed = score(db=db, scorer=FakeScorer(), batch_size=2)
+    assert resumed.already_scored == 4
+    assert _rows(db, SCORES) == _rows(reference, SCORES)
+
+
+def test_a_failing_batch_is_recorded_and_the_rest_scored(db: Path) -> None:
+    result = score(db=db, scorer=FlakyScorer(fail_on=1), batch_size=2)
+    assert result.failed == 2 and result.scored == result.selected - 2
+    failures = _rows(db, "SELECT reason FROM scoring_failures")
+    assert failures == [("model returned NaN logits",)] * 2
+    retry = score(db=db, scorer=FakeScorer(), batch_size=2)
+    assert (retry.scored, retry.already_scored) == (2, result.selected - 2)
+
+
+def test_sample_spreads_over_major_groups_and_is_reproducible(db: Path) -> None:
+    from jobimpact.store import open_store
+    from jobimpact.store.scores import tasks_to_score
+
+    with open_store(db) as con:
+        tasks = tasks_to_score(con)
+    n_groups = tasks["soc_major"].nunique()
+    picked = select_tasks(tasks, sample=n_groups)
+    assert picked["soc_major"].nunique() == n_groups
+    assert picked["onet_soc_code"].nunique() == n_groups
+    assert select_tasks(tasks, sample=n_groups).equals(picked)
+    with pytest.raises(ConfigError, match="--sample: got 0, expected 1 to"):
+        select_tasks(tasks, sample=0)
+    with pytest.raises(ConfigError, match=r"--occupations: got 99-9999\.00, expected"):
+        select_tasks(tasks, occupations=["99-9999.00"])
+
+
+def test_cli_score_with_the_fake_backend(db: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["score", "--db", str(db), "--backend", "fake", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    assert "3 tasks scored, 0 already scored, 0 failed (of 3 selected)" in result.output
+    bad = runner.invoke(cli, ["score", "--db", str(db), "--backend", "nope"])
+    assert bad.exit_code == 1
+    assert bad.output.startswith("Error: ") and bad.output.count("\n") == 1
