@@ -299,6 +299,50 @@ def score(
 
 
 @cli.command()
+@db_option
+@click.option("--model-id", default=None, help="Scoring to roll up (default: the latest).")
+@click.option("--rubric-hash", default=None, help="Rubric of that scoring (default: the latest).")
+@click.option(
+    "--weighting",
+    type=click.Choice(["rating", "type"]),
+    default="rating",
+    show_default=True,
+    help="Task weights: importance x relevance, or core 2 / supplemental 1.",
+)
+@click.option(
+    "--creation-axis",
+    type=click.Choice(["augmentation", "creation"]),
+    default="augmentation",
+    show_default=True,
+    help="Measure on the creation axis of the quadrants.",
+)
+@click.option("--n-boot", type=int, default=200, show_default=True, help="Bootstrap resamples.")
+def aggregate(
+    db: Path,
+    model_id: str | None,
+    rubric_hash: str | None,
+    weighting: str,
+    creation_axis: str,
+    n_boot: int,
+) -> None:
+    """Roll task scores up to occupations (then major groups and the economy in views)."""
+    from jobimpact.pipeline import aggregate as run_aggregate
+
+    result = run_aggregate(
+        db=db,
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        weighting=weighting,  # type: ignore[arg-type]
+        creation_axis=creation_axis,
+        n_boot=n_boot,
+    )
+    click.echo(
+        f"{result.model_id} / rubric {result.rubric_hash[:12]}: {result.n_tasks:,} tasks rolled "
+        f"up to {result.n_occupations:,} occupations ({result.weighting} weights)"
+    )
+
+
+@cli.command()
 def models() -> None:
     """List scoring backends and registered models with licence and source of the weights."""
     from jobimpact.scoring import MODELS, available_backends

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from jobimpact import config
+from jobimpact.aggregate import Weighting
 from jobimpact.errors import ConfigError, DataError, ScoringError
 
 if TYPE_CHECKING:
@@ -382,4 +383,99 @@ def score(
         already_scored=result.already_scored,
         scored=scored,
         failed=failed,
+    )
+
+
+@dataclass(frozen=True)
+class AggregateResult:
+    """Which scoring was rolled up, and how many occupations it covered."""
+
+    run_id: str
+    model_id: str
+    rubric_hash: str
+    weighting: str
+    n_occupations: int
+    n_tasks: int
+
+
+def aggregate(
+    *,
+    db: str | Path,
+    model_id: str | None = None,
+    rubric_hash: str | None = None,
+    head_id: str = "",
+    weighting: Weighting = "rating",
+    creation_axis: str = "augmentation",
+    n_boot: int = 200,
+) -> AggregateResult:
+    """Roll one scoring's task measures up to occupations and store them.
+
+    The scoring defaults to the most recently scored model and rubric. Rerunning replaces
+    the roll-up of the same scoring and weighting, so it is idempotent.
+    """
+    from jobimpact import aggregate as rollup
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+    from jobimpact.store.io import finish_run, start_run
+
+    with open_store(db) as con:
+        if model_id is None or rubric_hash is None:
+            latest = store_scores.latest_scoring(con)
+            if latest is None:
+                raise ConfigError(
+                    "aggregate: got a store with no scores, expected `jobimpact score` first"
+                )
+            model_id = model_id or latest[0]
+            rubric_hash = rubric_hash or latest[1]
+        measures = store_scores.task_measures(
+            con, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id
+        )
+        employment = store_scores.occupation_employment(con)
+        if measures.empty:
+            raise ConfigError(
+                f"aggregate: got no scores for model {model_id!r} and rubric {rubric_hash[:12]}, "
+                "expected a scored model and rubric"
+            )
+        run_id = start_run(
+            con,
+            stage="aggregate",
+            parameters={
+                "model_id": model_id,
+                "rubric_hash": rubric_hash,
+                "head_id": head_id,
+                "weighting": weighting,
+                "creation_axis": creation_axis,
+                "n_boot": n_boot,
+            },
+        )
+    # One row per task: the latest prompt wins when a task's text was scored twice.
+    measures = measures.sort_values("scored_at").drop_duplicates("task_id", keep="last")
+    occupations = rollup.occupation_scores(measures, weighting=weighting, n_boot=n_boot)
+    occupations = occupations.merge(employment, on="onet_soc_code", how="left")
+    occupations = rollup.quadrants(occupations, creation_axis=creation_axis)
+    occupations = occupations.drop(columns=["employment"]).assign(
+        model_id=model_id, rubric_hash=rubric_hash, head_id=head_id, run_id=run_id
+    )
+    with open_store(db) as con:
+        store_scores.replace_occupation_scores(
+            con,
+            occupations,
+            model_id=model_id,
+            rubric_hash=rubric_hash,
+            head_id=head_id,
+            weighting=weighting,
+        )
+        finish_run(
+            con,
+            run_id,
+            status="done",
+            counts={"occupations": len(occupations), "tasks": len(measures)},
+        )
+    return AggregateResult(
+        run_id=run_id,
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        weighting=weighting,
+        n_occupations=len(occupations),
+        n_tasks=len(measures),
     )

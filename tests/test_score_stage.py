@@ -132,3 +132,38 @@ def test_cli_score_with_the_fake_backend(db: Path) -> None:
     bad = runner.invoke(cli, ["score", "--db", str(db), "--backend", "nope"])
     assert bad.exit_code == 1
     assert bad.output.startswith("Error: ") and bad.output.count("\n") == 1
+
+
+def test_aggregate_stores_occupation_roll_ups_and_the_views_use_them(db: Path) -> None:
+    from jobimpact.aggregate import occupation_scores
+    from jobimpact.pipeline import aggregate
+    from jobimpact.store import open_store
+    from jobimpact.store.scores import task_measures
+
+    scored = score(db=db, scorer=FakeScorer())
+    first = aggregate(db=db, n_boot=50)
+    assert (first.model_id, first.rubric_hash) == (scored.model_id, scored.rubric_hash)
+    stored = _rows(db, "SELECT onet_soc_code, displacement FROM occupation_scores ORDER BY 1")
+    with open_store(db) as con:
+        measures = task_measures(con, model_id=scored.model_id, rubric_hash=scored.rubric_hash)
+    expected = occupation_scores(measures, n_boot=0).sort_values("onet_soc_code")
+    assert [code for code, _ in stored] == expected["onet_soc_code"].tolist()
+    assert [d for _, d in stored] == pytest.approx(expected["displacement"].tolist())
+    again = aggregate(db=db, n_boot=50)
+    assert _rows(db, "SELECT count(*) FROM occupation_scores") == [(len(stored),)]
+    assert again.n_occupations == first.n_occupations
+    economy = _rows(
+        db,
+        "SELECT share_at_risk + share_transforming + share_augmented + share_little_change, "
+        "employment FROM economy_impact",
+    )
+    groups = _rows(db, "SELECT sum(employment) FROM major_group_impact")
+    assert economy[0][0] == pytest.approx(1.0)
+    assert groups[0][0] == pytest.approx(economy[0][1])
+
+
+def test_aggregate_without_scores_says_what_to_run(db: Path) -> None:
+    from jobimpact.pipeline import aggregate
+
+    with pytest.raises(ConfigError, match="expected `jobimpact score` first"):
+        aggregate(db=db)

@@ -99,3 +99,45 @@ def task_measures(
 def feature_matrix(vectors: Sequence[np.ndarray]) -> list[list[float]]:
     """Feature vectors as plain lists, the form DuckDB takes for FLOAT[]."""
     return [np.asarray(v, dtype=np.float32).tolist() for v in vectors]
+
+
+SELECT_LATEST_SCORING = """
+SELECT model_id, rubric_hash FROM task_scores
+GROUP BY ALL ORDER BY max(scored_at) DESC LIMIT 1
+"""
+SELECT_OCCUPATION_EMPLOYMENT = """
+SELECT onet_soc_code, n_tasks AS n_tasks_total, employment FROM occupation_overview
+"""
+DELETE_OCCUPATION_SCORES = """
+DELETE FROM occupation_scores
+WHERE model_id = ? AND rubric_hash = ? AND head_id = ? AND weighting = ?
+"""
+
+
+def latest_scoring(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(model_id, rubric_hash) of the most recent scores, or None when nothing is scored."""
+    row = con.execute(SELECT_LATEST_SCORING).fetchone()
+    return (str(row[0]), str(row[1])) if row else None
+
+
+def occupation_employment(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each occupation's number of tasks and allocated employment."""
+    frame: pd.DataFrame = con.execute(SELECT_OCCUPATION_EMPLOYMENT).df()
+    return frame
+
+
+def replace_occupation_scores(
+    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    *,
+    model_id: str,
+    rubric_hash: str,
+    head_id: str,
+    weighting: str,
+) -> None:
+    """Replace the occupation roll-up of one scoring in one transaction."""
+    with transaction(con):
+        con.execute(DELETE_OCCUPATION_SCORES, [model_id, rubric_hash, head_id, weighting])
+        con.register("_occupations", frame)
+        con.execute("INSERT INTO occupation_scores BY NAME SELECT * FROM _occupations")
+        con.unregister("_occupations")
