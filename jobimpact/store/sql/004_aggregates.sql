@@ -84,14 +84,14 @@ SELECT
     sum(displacement * employment) / sum(employment) AS displacement,
     sum(augmentation * employment) / sum(employment) AS augmentation,
     sum(creation * employment) / sum(employment) AS creation,
-    sum(employment) FILTER (WHERE share_exposed >= 0.1) / sum(employment) AS workers_10pct_exposed,
-    sum(employment) FILTER (WHERE share_exposed >= 0.5) / sum(employment) AS workers_50pct_exposed,
-    sum(employment) FILTER (WHERE quadrant = 'at risk') / sum(employment) AS share_at_risk,
-    sum(employment) FILTER (WHERE quadrant = 'transforming') / sum(employment)
+    coalesce(sum(employment) FILTER (WHERE share_exposed >= 0.1), 0) / sum(employment) AS workers_10pct_exposed,
+    coalesce(sum(employment) FILTER (WHERE share_exposed >= 0.5), 0) / sum(employment) AS workers_50pct_exposed,
+    coalesce(sum(employment) FILTER (WHERE quadrant = 'at risk'), 0) / sum(employment) AS share_at_risk,
+    coalesce(sum(employment) FILTER (WHERE quadrant = 'transforming'), 0) / sum(employment)
         AS share_transforming,
-    sum(employment) FILTER (WHERE quadrant = 'augmented/growing') / sum(employment)
+    coalesce(sum(employment) FILTER (WHERE quadrant = 'augmented/growing'), 0) / sum(employment)
         AS share_augmented,
-    sum(employment) FILTER (WHERE quadrant = 'little change') / sum(employment)
+    coalesce(sum(employment) FILTER (WHERE quadrant = 'little change'), 0) / sum(employment)
         AS share_little_change
 FROM occupation_impact
 WHERE employment > 0
