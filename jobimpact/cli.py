@@ -342,6 +342,60 @@ def aggregate(
     )
 
 
+embedder_option = click.option(
+    "--embedder", default="sentence-transformers", show_default=True, help="Embedding backend."
+)
+embedding_model_option = click.option(
+    "--model",
+    default=None,
+    help="Sentence-transformers model id or folder (default: the embedded MiniLM).",
+)
+
+
+def _embedder(name: str, model: str | None) -> Any:
+    from jobimpact.embedding import get_embedder
+
+    return get_embedder(name, **({"model": model} if model else {}))
+
+
+@cli.command()
+@db_option
+@embedder_option
+@embedding_model_option
+@click.option("--batch-size", type=int, default=64, show_default=True)
+def embed(db: Path, embedder: str, model: str | None, batch_size: int) -> None:
+    """Embed task statements, DWA titles and emerging tasks (cached by text and model)."""
+    from jobimpact.pipeline import embed as run_embed
+
+    counts = run_embed(
+        db=db,
+        embedder=_embedder(embedder, model),
+        batch_size=batch_size,
+        progress=sys.stderr.isatty(),
+    )
+    click.echo(", ".join(f"{kind}: {n:,}" for kind, n in counts.items()) + " texts embedded")
+
+
+@cli.command()
+@db_option
+@embedder_option
+@embedding_model_option
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Cluster again even if this clustering is stored.")
+def cluster(db: Path, embedder: str, model: str | None, seed: int, force: bool) -> None:
+    """Group tasks into task families (k-means, k chosen by silhouette) with labels."""
+    from jobimpact.pipeline import cluster as run_cluster
+
+    summary = run_cluster(
+        db=db, embedder=_embedder(embedder, model), random_state=seed, force=force
+    )
+    state = "reused" if summary.reused else "stored"
+    click.echo(
+        f"clustering {summary.clustering_id} {state}: {summary.n_clusters} task families, "
+        f"silhouette {summary.silhouette:.3f}"
+    )
+
+
 @cli.command()
 def models() -> None:
     """List scoring backends and registered models with licence and source of the weights."""

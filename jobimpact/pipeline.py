@@ -17,6 +17,7 @@ from jobimpact.aggregate import Weighting
 from jobimpact.errors import ConfigError, DataError, ScoringError
 
 if TYPE_CHECKING:
+    from jobimpact.embedding import Embedder
     from jobimpact.scoring.base import Scorer, TaskScore
 
 log = logging.getLogger(__name__)
@@ -479,3 +480,152 @@ def aggregate(
         n_occupations=len(occupations),
         n_tasks=len(measures),
     )
+
+
+EMBEDDED_KINDS = ("tasks", "dwas", "emerging")
+
+
+def embed(
+    *,
+    db: str | Path,
+    embedder: Embedder,
+    kinds: Sequence[str] = EMBEDDED_KINDS,
+    batch_size: int = 64,
+    progress: bool = False,
+) -> dict[str, int]:
+    """Embed task statements, DWA titles and emerging tasks into the store's cache.
+
+    Identical texts are embedded once; a rerun embeds only texts not cached for this model.
+    Returns the number of texts of each kind now embedded.
+    """
+    from jobimpact.embedding import embed_texts
+    from jobimpact.store import families as store_families
+    from jobimpact.store import open_store
+    from jobimpact.store.io import now, record_run
+
+    started_texts = {}
+    with open_store(db) as con:
+        for kind in kinds:
+            if kind not in EMBEDDED_KINDS:
+                raise ConfigError(f"embed: got kind {kind!r}, expected one of {EMBEDDED_KINDS}")
+            started_texts[kind] = store_families.texts(con, kind)["task"].tolist()
+    cache = store_families.DuckDBEmbeddingCache(str(db))
+    started = now()
+    for texts in started_texts.values():
+        embed_texts(texts, embedder=embedder, cache=cache, batch_size=batch_size, progress=progress)
+    counts = {kind: len(texts) for kind, texts in started_texts.items()}
+    with open_store(db) as con:
+        record_run(
+            con,
+            stage="embed",
+            parameters={"model_id": embedder.model_id, "kinds": list(kinds)},
+            counts=counts,
+            started_at=started,
+        )
+    return counts
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    """A stored clustering: its id, size and quality."""
+
+    clustering_id: str
+    n_clusters: int
+    silhouette: float
+    reused: bool
+
+
+def cluster(
+    *,
+    db: str | Path,
+    embedder: Embedder,
+    estimator: Any = None,
+    random_state: int = 0,
+    force: bool = False,
+) -> ClusterSummary:
+    """Cluster the task embeddings into task families and store labels, map and emerging links.
+
+    The clustering is content-addressed by the embedding model, the estimator and the task
+    texts: a rerun on the same inputs reuses it unless ``force``.
+    """
+    from jobimpact import clustering
+    from jobimpact.embedding import embed_texts
+    from jobimpact.store import families as store_families
+    from jobimpact.store import open_store
+    from jobimpact.store.io import finish_run, start_run
+
+    with open_store(db) as con:
+        tasks = store_families.texts(con, "tasks")
+        emerging = store_families.texts(con, "emerging")
+    if tasks.empty:
+        raise ConfigError("cluster: got a store with no tasks, expected `jobimpact ingest` first")
+    method = "default" if estimator is None else repr(estimator)
+    identity = [embedder.model_id, method, random_state, *tasks["text_sha256"]]
+    clustering_id = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    with open_store(db) as con:
+        stored = store_families.stored_clustering(con, clustering_id)
+        if stored is not None and not force:
+            return ClusterSummary(clustering_id, *stored, reused=True)
+        run_id = start_run(
+            con,
+            stage="cluster",
+            parameters={"model_id": embedder.model_id, "method": method, "seed": random_state},
+        )
+    cache = store_families.DuckDBEmbeddingCache(str(db))
+    vectors = embed_texts(tasks["task"].tolist(), embedder=embedder, cache=cache)
+    result = clustering.cluster_embeddings(vectors, estimator=estimator, random_state=random_state)
+    labels = clustering.label_clusters(tasks["task"].tolist(), result.labels, vectors)
+    coords = clustering.project_2d(vectors, random_state=random_state)
+    task_rows = pd.DataFrame(
+        {
+            "clustering_id": clustering_id,
+            "task_id": tasks["task_id"],
+            "cluster_id": result.labels,
+            "x": coords[:, 0],
+            "y": coords[:, 1],
+        }
+    )
+    label_rows = labels[["cluster_id", "size", "label", "terms", "examples"]].assign(
+        clustering_id=clustering_id
+    )
+    emerging_rows = pd.DataFrame(
+        columns=["clustering_id", "emerging_id", "cluster_id", "similarity"]
+    )
+    if not emerging.empty:
+        emerging_vectors = embed_texts(emerging["task"].tolist(), embedder=embedder, cache=cache)
+        nearest, similarity = clustering.nearest_cluster(emerging_vectors, result.centroids)
+        emerging_rows = pd.DataFrame(
+            {
+                "clustering_id": clustering_id,
+                "emerging_id": emerging["emerging_id"],
+                "cluster_id": nearest,
+                "similarity": similarity,
+            }
+        )
+    with open_store(db) as con:
+        store_families.write_clustering(
+            con,
+            clustering={
+                "clustering_id": clustering_id,
+                "model_id": embedder.model_id,
+                "method": result.method,
+                "n_clusters": result.n_clusters,
+                "silhouette": result.silhouette,
+                "k_scores": {str(k): v for k, v in result.k_scores.items()},
+                "run_id": run_id,
+            },
+            task_clusters=task_rows,
+            labels=label_rows,
+            emerging=emerging_rows,
+        )
+        finish_run(
+            con,
+            run_id,
+            status="done",
+            counts={
+                "tasks": len(tasks),
+                "clusters": result.n_clusters,
+                "emerging_tasks": len(emerging_rows),
+            },
+        )
+    return ClusterSummary(clustering_id, result.n_clusters, result.silhouette, reused=False)

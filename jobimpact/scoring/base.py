@@ -1,0 +1,352 @@
+"""Scorer interface, plain result records, and the registry of scoring backends.
+
+A backend implements one method, :meth:`Scorer.score_batch`. Everything else (input
+checks, chunking, turning results into a DataFrame or a feature matrix, cache keys) is
+shared code here. Backends register under a name with :func:`register_backend`; the
+built-in ones do so exactly like a third-party package would, and third-party packages
+can also advertise a backend through the ``jobimpact.scorers`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from jobimpact.errors import ConfigError, ScoringError
+from jobimpact.scoring.rubric import DEFAULT_RUBRIC, Rubric, derive_measures, load_rubric
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "QuestionScore",
+    "Scorer",
+    "TaskPrompt",
+    "TaskScore",
+    "available_backends",
+    "features_to_array",
+    "get_backend",
+    "prompt_key",
+    "register_backend",
+    "scores_to_frame",
+]
+
+ENTRY_POINT_GROUP = "jobimpact.scorers"
+FloatArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPrompt:
+    """One task to score.
+
+    Attributes
+    ----------
+    occupation : str
+        Occupation title, e.g. ``Chief Executives``.
+    task : str
+        Task statement.
+    task_id : str or None
+        Caller's identifier, carried through to the result unchanged.
+    """
+
+    occupation: str
+    task: str
+    task_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionScore:
+    """The answer to one question.
+
+    Attributes
+    ----------
+    p_yes : float
+        P(Yes) renormalised over the Yes and No answer tokens.
+    answer_mass : float
+        Probability the model put on the Yes and No tokens together before
+        renormalising; low values mean the model wanted to say something else.
+    """
+
+    p_yes: float
+    answer_mass: float
+
+
+@dataclass(frozen=True, slots=True)
+class TaskScore:
+    """The result for one task.
+
+    Attributes
+    ----------
+    task_id : str or None
+        As given in the :class:`TaskPrompt`.
+    answers : Mapping[str, QuestionScore]
+        Question key → answer, in rubric order.
+    feature : ndarray or None
+        Per-task feature vector (float32), when the backend produces one.
+    """
+
+    task_id: str | None
+    answers: Mapping[str, QuestionScore]
+    feature: FloatArray | None = field(default=None, compare=False)
+
+    def p_yes(self) -> dict[str, float]:
+        """Return question key → P(Yes)."""
+        return {key: a.p_yes for key, a in self.answers.items()}
+
+
+class Scorer(ABC):
+    """Base class of scoring backends: one abstract method, :meth:`score_batch`.
+
+    Parameters
+    ----------
+    rubric : Rubric or str, optional
+        The rubric or the name/path of one; the packaged default when omitted.
+    """
+
+    #: Registered backend name, set by :func:`register_backend`.
+    backend_name: str = "unregistered"
+
+    def __init__(self, *, rubric: Rubric | str | None = None) -> None:
+        self.rubric = (
+            rubric if isinstance(rubric, Rubric) else load_rubric(rubric or DEFAULT_RUBRIC)
+        )
+
+    @property
+    def model_id(self) -> str:
+        """Identifier of the model behind the scores, recorded as provenance."""
+        return self.backend_name
+
+    @property
+    def feature_dim(self) -> int | None:
+        """Length of the feature vectors, or None when the backend makes none."""
+        return None
+
+    @abstractmethod
+    def score_batch(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
+        """Score a batch of tasks on every rubric question.
+
+        Parameters
+        ----------
+        items : sequence of TaskPrompt
+            Tasks, already checked by :meth:`score`.
+
+        Returns
+        -------
+        list of TaskScore
+            One per item, in the same order.
+        """
+
+    def score(
+        self,
+        items: Iterable[TaskPrompt],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[TaskScore]:
+        """Check the tasks and score them in chunks of ``batch_size``.
+
+        Parameters
+        ----------
+        items : iterable of TaskPrompt
+        batch_size : int
+            Tasks handed to :meth:`score_batch` at once.
+        progress : callable, optional
+            Called with the number of tasks done after each chunk.
+
+        Returns
+        -------
+        list of TaskScore
+
+        Raises
+        ------
+        ScoringError
+            When a task is empty or the backend returns the wrong number of results.
+        """
+        if batch_size < 1:
+            raise ConfigError(f"batch_size: got {batch_size}, expected a positive integer")
+        tasks = list(items)
+        for i, item in enumerate(tasks):
+            if not item.task.strip() or not item.occupation.strip():
+                raise ScoringError(
+                    f"task {item.task_id or i}: got an empty occupation or task text, "
+                    "expected both non-empty"
+                )
+        out: list[TaskScore] = []
+        for start in range(0, len(tasks), batch_size):
+            chunk = tasks[start : start + batch_size]
+            scores = self.score_batch(chunk)
+            if len(scores) != len(chunk):
+                raise ScoringError(
+                    f"backend {self.backend_name!r}: got {len(scores)} results, "
+                    f"expected {len(chunk)}"
+                )
+            out.extend(scores)
+            if progress is not None:
+                progress(len(out))
+        return out
+
+
+def prompt_key(item: TaskPrompt, *, model_id: str, rubric_hash: str, extra: str = "") -> str:
+    """Return a content-addressed cache key for scoring ``item`` with a model and rubric.
+
+    Parameters
+    ----------
+    item : TaskPrompt
+    model_id, rubric_hash : str
+        What the score depends on besides the text.
+    extra : str
+        Any further setting the result depends on (e.g. the feature layer).
+
+    Returns
+    -------
+    str
+        Sha256 hex digest; ``task_id`` is not part of it.
+    """
+    payload = [item.occupation.strip(), item.task.strip(), model_id, rubric_hash, extra]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def scores_to_frame(
+    scores: Sequence[TaskScore], *, rubric: Rubric, measures: bool = True
+) -> pd.DataFrame:
+    """Turn results into one row per task.
+
+    Parameters
+    ----------
+    scores : sequence of TaskScore
+    rubric : Rubric
+        Gives the question keys and column order.
+    measures : bool
+        Also add the columns of :func:`~jobimpact.scoring.rubric.derive_measures`
+        (needs the four standard questions).
+
+    Returns
+    -------
+    DataFrame
+        ``task_id``, ``p_<key>`` and ``mass_<key>`` per question, then the measures.
+    """
+    rows: list[dict[str, Any]] = []
+    for s in scores:
+        row: dict[str, Any] = {"task_id": s.task_id}
+        for key in rubric.keys:
+            row[f"p_{key}"] = s.answers[key].p_yes
+            row[f"mass_{key}"] = s.answers[key].answer_mass
+        rows.append(row)
+    columns = ["task_id"] + [f"{p}_{k}" for k in rubric.keys for p in ("p", "mass")]
+    frame = pd.DataFrame(rows, columns=columns)
+    if measures:
+        frame = pd.concat([frame, derive_measures(frame)], axis=1)
+    return frame
+
+
+def features_to_array(scores: Sequence[TaskScore]) -> FloatArray:
+    """Stack the feature vectors into an (n_tasks, dim) float32 array.
+
+    Raises
+    ------
+    ScoringError
+        When a result has no feature vector or the lengths differ.
+    """
+    feats = [s.feature for s in scores]
+    if any(f is None for f in feats):
+        raise ScoringError("features: got a result without a feature vector, expected all")
+    if len({f.shape for f in feats if f is not None}) > 1:
+        raise ScoringError("features: got vectors of different lengths, expected one length")
+    if not feats:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack([f for f in feats if f is not None]).astype(np.float32, copy=False)
+
+
+# --- backend registry -------------------------------------------------------------------
+
+ScorerFactory = Callable[..., Scorer]
+_F = TypeVar("_F", bound=ScorerFactory)
+_BACKENDS: dict[str, ScorerFactory] = {}
+# Built-ins are imported on first use only, so that importing jobimpact stays light.
+_BUILTIN_MODULES = {
+    "fake": "jobimpact.scoring.fake",
+    "transformers": "jobimpact.scoring.transformers_backend",
+}
+
+
+def register_backend(name: str) -> Callable[[_F], _F]:
+    """Register a Scorer class (or factory returning a Scorer) under ``name``.
+
+    Use as a decorator: ``@register_backend("mybackend")``. Registering a name twice
+    replaces the earlier entry.
+
+    Parameters
+    ----------
+    name : str
+        Name used with :func:`get_backend`.
+    """
+
+    def decorate(factory: _F) -> _F:
+        _BACKENDS[name] = factory
+        if isinstance(factory, type) and issubclass(factory, Scorer):
+            factory.backend_name = name
+        return factory
+
+    return decorate
+
+
+def _load_backend(name: str) -> ScorerFactory | None:
+    """Find ``name`` among registered, built-in and entry-point backends."""
+    if name in _BACKENDS:
+        return _BACKENDS[name]
+    if name in _BUILTIN_MODULES:
+        importlib.import_module(_BUILTIN_MODULES[name])
+        return _BACKENDS.get(name)
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        loaded = ep.load()
+        if name not in _BACKENDS:
+            register_backend(name)(loaded)
+        return _BACKENDS[name]
+    return None
+
+
+def available_backends() -> list[str]:
+    """Return the backend names that :func:`get_backend` knows."""
+    names = set(_BACKENDS) | set(_BUILTIN_MODULES)
+    names |= {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(names)
+
+
+def get_backend(name: str, **params: Any) -> Scorer:
+    """Create the scoring backend registered as ``name``.
+
+    Parameters
+    ----------
+    name : str
+        ``fake``, ``transformers`` or any registered name.
+    **params
+        Keyword arguments for the backend (e.g. ``model=``, ``rubric=``).
+
+    Returns
+    -------
+    Scorer
+
+    Raises
+    ------
+    ConfigError
+        When no backend has that name.
+    """
+    factory = _load_backend(name)
+    if factory is None:
+        raise ConfigError(
+            f"scoring backend: got {name!r}, expected one of {', '.join(available_backends())}"
+        )
+    scorer = factory(**params)
+    if not isinstance(scorer, Scorer):
+        raise ConfigError(
+            f"scoring backend {name!r}: got a {type(scorer).__name__}, expected a Scorer"
+        )
+    return scorer
