@@ -23,9 +23,17 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt models.txt
 install: $(VENV)/.installed
 install-dev: install
 
+# Occupations to score (stratified by major group); SAMPLE= scores all 18,796 tasks (~2 h on 2 cores).
+SAMPLE ?= 40
+SAMPLE_FLAG := $(if $(SAMPLE),--sample $(SAMPLE),)
+
 run: install
 	$(BIN)/jobimpact fetch $(MIRROR_FLAG)
 	$(BIN)/jobimpact ingest
+	HF_HUB_OFFLINE=1 $(BIN)/jobimpact score $(SAMPLE_FLAG)
+	HF_HUB_OFFLINE=1 $(BIN)/jobimpact embed
+	HF_HUB_OFFLINE=1 $(BIN)/jobimpact cluster
+	$(BIN)/jobimpact aggregate
 	$(BIN)/jobimpact status
 
 test: install

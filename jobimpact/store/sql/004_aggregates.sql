@@ -73,7 +73,7 @@ ORDER BY model_id, rubric_hash, head_id, weighting, soc_major;
 -- One row per scoring: employment-weighted measures over all occupations with employment,
 -- the share of workers in occupations with at least 10% and at least 50% of their tasks
 -- exposed (the headline figures of Eloundou et al. 2023, about 80% and 19% with GPT-4
--- labels), and the share of employment in each quadrant.
+-- labels), and the share of employment and the wage bill in each quadrant.
 CREATE VIEW economy_impact AS
 SELECT
     model_id, rubric_hash, head_id, weighting,
@@ -92,7 +92,14 @@ SELECT
     coalesce(sum(employment) FILTER (WHERE quadrant = 'augmented/growing'), 0) / sum(employment)
         AS share_augmented,
     coalesce(sum(employment) FILTER (WHERE quadrant = 'little change'), 0) / sum(employment)
-        AS share_little_change
+        AS share_little_change,
+    coalesce(sum(wage_bill) FILTER (WHERE quadrant = 'at risk'), 0) AS wage_bill_at_risk,
+    coalesce(sum(wage_bill) FILTER (WHERE quadrant = 'transforming'), 0)
+        AS wage_bill_transforming,
+    coalesce(sum(wage_bill) FILTER (WHERE quadrant = 'augmented/growing'), 0)
+        AS wage_bill_augmented,
+    coalesce(sum(wage_bill) FILTER (WHERE quadrant = 'little change'), 0)
+        AS wage_bill_little_change
 FROM occupation_impact
 WHERE employment > 0
 GROUP BY ALL;
