@@ -421,3 +421,14 @@ def append_line(path: Path, line: str) -> None:
     """Append one line (a newline is added) to a written fixture file."""
     with path.open("a", encoding="utf-8", newline="") as handle:
         handle.write(line + "\n")
+
+
+def query_rows(db: Path, query: str) -> list[tuple[object, ...]]:
+    """Rows of a query on a store, opened read-only and closed again."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import numpy.typing as npt
-import pytest
-from fixtures import write_fixture_release
+from fixtures import query_rows
 from sklearn.cluster import KMeans
 
 from jobimpact.embedding import FakeEmbedder
-from jobimpact.pipeline import cluster, embed, ingest, score
+from jobimpact.pipeline import cluster, embed, score
 from jobimpact.scoring.fake import FakeScorer
 
 
@@ -29,33 +27,17 @@ class CountingEmbedder(FakeEmbedder):
         return super().encode(texts)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    paths = write_fixture_release(tmp_path / "data")
-    store = tmp_path / "store.duckdb"
-    ingest(db=store, data_dir=paths.data_dir)
-    return store
-
-
-def _rows(db: Path, query: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
-
-
 def test_embed_caches_each_distinct_text_once(db: Path) -> None:
     embedder = CountingEmbedder()
     counts = embed(db=db, embedder=embedder)
-    distinct = _rows(
+    distinct = query_rows(
         db,
         "SELECT count(DISTINCT h) FROM (SELECT text_sha256 AS h FROM tasks UNION ALL "
         "SELECT text_sha256 FROM dwas UNION ALL SELECT text_sha256 FROM emerging_tasks)",
     )[0][0]
-    assert counts["tasks"] == _rows(db, "SELECT count(*) FROM tasks")[0][0]
+    assert counts["tasks"] == query_rows(db, "SELECT count(*) FROM tasks")[0][0]
     assert embedder.encoded == distinct
-    assert _rows(db, "SELECT count(*) FROM embeddings") == [(distinct,)]
+    assert query_rows(db, "SELECT count(*) FROM embeddings") == [(distinct,)]
     again = CountingEmbedder()
     embed(db=db, embedder=again)
     assert again.encoded == 0
@@ -67,15 +49,17 @@ def test_cluster_stores_families_and_reuses_them(db: Path) -> None:
         db=db, embedder=embedder, estimator=KMeans(n_clusters=3, n_init=2, random_state=0)
     )
     assert (first.n_clusters, first.reused) == (3, False)
-    n_tasks = _rows(db, "SELECT count(*) FROM tasks")[0][0]
-    assert _rows(db, "SELECT count(*), count(DISTINCT cluster_id) FROM task_clusters") == [
+    n_tasks = query_rows(db, "SELECT count(*) FROM tasks")[0][0]
+    assert query_rows(db, "SELECT count(*), count(DISTINCT cluster_id) FROM task_clusters") == [
         (n_tasks, 3)
     ]
-    labels = _rows(db, "SELECT size, label, len(examples) FROM cluster_labels ORDER BY cluster_id")
+    labels = query_rows(
+        db, "SELECT size, label, len(examples) FROM cluster_labels ORDER BY cluster_id"
+    )
     assert sum(size for size, _, _ in labels) == n_tasks
     assert all(label and n_examples >= 1 for _, label, n_examples in labels)
-    n_emerging = _rows(db, "SELECT count(*) FROM emerging_tasks")[0][0]
-    assert _rows(db, "SELECT count(*) FROM emerging_task_clusters") == [(n_emerging,)]
+    n_emerging = query_rows(db, "SELECT count(*) FROM emerging_tasks")[0][0]
+    assert query_rows(db, "SELECT count(*) FROM emerging_task_clusters") == [(n_emerging,)]
     again = cluster(
         db=db, embedder=embedder, estimator=KMeans(n_clusters=3, n_init=2, random_state=0)
     )
@@ -89,12 +73,12 @@ def test_family_view_joins_scores_and_emerging_tasks(db: Path) -> None:
         embedder=FakeEmbedder(dimension=64),
         estimator=KMeans(n_clusters=2, n_init=2, random_state=0),
     )
-    rows = _rows(
+    rows = query_rows(
         db,
         "SELECT sum(size), sum(n_emerging_tasks), min(displacement), max(displacement) "
         "FROM task_family_impact",
     )
     size, emerging, low, high = rows[0]
-    assert size == _rows(db, "SELECT count(*) FROM tasks")[0][0]
-    assert emerging == _rows(db, "SELECT count(*) FROM emerging_tasks")[0][0]
+    assert size == query_rows(db, "SELECT count(*) FROM tasks")[0][0]
+    assert emerging == query_rows(db, "SELECT count(*) FROM emerging_tasks")[0][0]
     assert 0 <= low <= high <= 1  # type: ignore[operator]

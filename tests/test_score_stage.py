@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner
-from fixtures import write_fixture_release
+from fixtures import query_rows
 
 from jobimpact.cli import cli
 from jobimpact.errors import ConfigError, ScoringError
-from jobimpact.pipeline import ingest, score, select_tasks
+from jobimpact.pipeline import score, select_tasks
 from jobimpact.scoring.base import TaskPrompt, TaskScore
 from jobimpact.scoring.fake import FakeScorer
 
@@ -34,45 +33,29 @@ class FlakyScorer(FakeScorer):
         return super().score_batch(items)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    paths = write_fixture_release(tmp_path / "data")
-    store = tmp_path / "store.duckdb"
-    ingest(db=store, data_dir=paths.data_dir)
-    return store
-
-
-def _rows(db: Path, query: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
-
-
 SCORES = "SELECT task_id, question, p_yes, answer_mass FROM task_scores ORDER BY ALL"
 
 
 def test_scores_are_stored_with_provenance_and_reruns_do_nothing(db: Path) -> None:
     first = score(db=db, scorer=FakeScorer(), batch_size=3)
-    n_tasks = _rows(db, "SELECT count(*) FROM tasks")[0][0]
+    n_tasks = query_rows(db, "SELECT count(*) FROM tasks")[0][0]
     assert (first.scored, first.already_scored, first.failed) == (n_tasks, 0, 0)
-    assert _rows(db, "SELECT count(*) FROM task_scores") == [(4 * n_tasks,)]
-    assert _rows(db, "SELECT count(*) FROM task_features") == [(n_tasks,)]
-    provenance = _rows(
+    assert query_rows(db, "SELECT count(*) FROM task_scores") == [(4 * n_tasks,)]
+    assert query_rows(db, "SELECT count(*) FROM task_features") == [(n_tasks,)]
+    provenance = query_rows(
         db, "SELECT DISTINCT model_id, rubric_hash, method, head_id, run_id FROM task_scores"
     )
     assert provenance == [("fake:seed=0", first.rubric_hash, "zero-shot", "", first.run_id)]
-    assert _rows(db, "SELECT name FROM rubrics") == [("exposure",)]
-    before = _rows(db, SCORES)
+    assert query_rows(db, "SELECT name FROM rubrics") == [("exposure",)]
+    before = query_rows(db, SCORES)
     again = score(db=db, scorer=FakeScorer())
     assert (again.scored, again.already_scored, again.run_id) == (0, n_tasks, None)
-    assert _rows(db, SCORES) == before
+    assert query_rows(db, SCORES) == before
 
 
 def test_measures_view_derives_the_rubric_measures(db: Path) -> None:
     score(db=db, scorer=FakeScorer())
-    rows = _rows(
+    rows = query_rows(
         db,
         "SELECT p_direct, p_software, p_automation, alpha, beta, zeta, displacement, "
         "augmentation FROM task_measures",
@@ -91,17 +74,17 @@ def test_an_interrupted_run_resumes_to_the_same_result(db: Path, tmp_path: Path)
 
     with pytest.raises(KeyboardInterrupt):
         score(db=db, scorer=FlakyScorer(interrupt_on=3), batch_size=2)
-    assert _rows(db, "SELECT count(DISTINCT task_id) FROM task_scores") == [(4,)]
-    assert _rows(db, "SELECT status FROM runs WHERE stage = 'score'") == [("interrupted",)]
+    assert query_rows(db, "SELECT count(DISTINCT task_id) FROM task_scores") == [(4,)]
+    assert query_rows(db, "SELECT status FROM runs WHERE stage = 'score'") == [("interrupted",)]
     resumed = score(db=db, scorer=FakeScorer(), batch_size=2)
     assert resumed.already_scored == 4
-    assert _rows(db, SCORES) == _rows(reference, SCORES)
+    assert query_rows(db, SCORES) == query_rows(reference, SCORES)
 
 
 def test_a_failing_batch_is_recorded_and_the_rest_scored(db: Path) -> None:
     result = score(db=db, scorer=FlakyScorer(fail_on=1), batch_size=2)
     assert result.failed == 2 and result.scored == result.selected - 2
-    failures = _rows(db, "SELECT reason FROM scoring_failures")
+    failures = query_rows(db, "SELECT reason FROM scoring_failures")
     assert failures == [("model returned NaN logits",)] * 2
     retry = score(db=db, scorer=FakeScorer(), batch_size=2)
     assert (retry.scored, retry.already_scored) == (2, result.selected - 2)
@@ -143,21 +126,21 @@ def test_aggregate_stores_occupation_roll_ups_and_the_views_use_them(db: Path) -
     scored = score(db=db, scorer=FakeScorer())
     first = aggregate(db=db, n_boot=50)
     assert (first.model_id, first.rubric_hash) == (scored.model_id, scored.rubric_hash)
-    stored = _rows(db, "SELECT onet_soc_code, displacement FROM occupation_scores ORDER BY 1")
+    stored = query_rows(db, "SELECT onet_soc_code, displacement FROM occupation_scores ORDER BY 1")
     with open_store(db) as con:
         measures = task_measures(con, model_id=scored.model_id, rubric_hash=scored.rubric_hash)
     expected = occupation_scores(measures, n_boot=0).sort_values("onet_soc_code")
     assert [code for code, _ in stored] == expected["onet_soc_code"].tolist()
     assert [d for _, d in stored] == pytest.approx(expected["displacement"].tolist())
     again = aggregate(db=db, n_boot=50)
-    assert _rows(db, "SELECT count(*) FROM occupation_scores") == [(len(stored),)]
+    assert query_rows(db, "SELECT count(*) FROM occupation_scores") == [(len(stored),)]
     assert again.n_occupations == first.n_occupations
-    economy = _rows(
+    economy = query_rows(
         db,
         "SELECT share_at_risk + share_transforming + share_augmented + share_little_change, "
         "employment FROM economy_impact",
     )
-    groups = _rows(db, "SELECT sum(employment) FROM major_group_impact")
+    groups = query_rows(db, "SELECT sum(employment) FROM major_group_impact")
     assert economy[0][0] == pytest.approx(1.0)
     assert groups[0][0] == pytest.approx(economy[0][1])
 
