@@ -2,27 +2,34 @@
 
 Usage::
 
-    python benchmarks/embed_bench.py [--limit N] [--model minilm] [--batch-size 64] [--repeats 1]
+    python benchmarks/embed_bench.py [--limit N] [--model minilm] [--batch-size 64] [--rounds 8]
 
-Embeds the O*NET task statements (the local mirror by default) four ways in one
-process, after loading the model and a warm-up batch:
+Embeds the O*NET task statements (the local mirror by default) in one process, after
+loading the model and a warm-up batch, these ways:
 
-(a) bare ``SentenceTransformer.encode`` of all texts (duplicates included);
-(a') the same on the distinct texts only, to separate the wrapper's cost from the
-     gain of deduplication;
-(b) :func:`jobimpact.embedding.embed_texts` with an empty in-memory cache;
-(c) the same call again with the now warm cache.
+bare
+    ``SentenceTransformer.encode`` of the texts, duplicates included;
+bare-distinct
+    the same on the texts the toolkit actually sends to the model (each distinct text
+    once), separating the wrapper's cost from the gain of deduplication;
+cold
+    :func:`jobimpact.embedding.embed_texts` through an in-memory cache that starts
+    empty;
+warm
+    the same call on all texts again, with the now filled cache.
 
-Prints wall time, CPU time and peak resident memory of each phase (sampled every
-5 ms), then ``toolkit/bare overhead`` (b vs a, goal <= +10 %) and ``warm/cold`` (c vs
-b, goal <= 5 %). With ``--repeats`` each phase runs that many times, interleaved, and
-the fastest run counts. CPU time is printed too because on a shared machine wall time
-also counts the time spent waiting for a core.
+The texts are cut into ``--rounds`` consecutive slices and each round runs bare,
+bare-distinct and cold on one slice, in a rotating order, so a change in the load of
+a shared machine hits every phase alike; phase times are summed over the rounds.
+Prints wall time, CPU time and peak resident memory (sampled every 5 ms) per phase,
+then ``toolkit/bare overhead`` (cold vs bare, goal <= +10 %) and ``warm/cold``
+(goal <= 5 %).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import sys
@@ -30,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -49,6 +56,7 @@ DEFAULT_TASKS_FILE = (
     / "Task Statements.txt"
 )
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+PHASES = ("bare", "bare-distinct", "cold", "warm")
 
 
 def rss_bytes() -> int:
@@ -62,17 +70,18 @@ def rss_bytes() -> int:
 
 @dataclass
 class Phase:
-    """Wall time and peak memory of one measured phase."""
+    """Wall time, CPU time and peak memory of one phase, summed over rounds."""
 
-    seconds: float = float("inf")
-    cpu_seconds: float = float("inf")
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
     peak_rss: int = 0
-    start_rss: int = 0
+    growth: int = 0
+    outputs: list[Any] = field(default_factory=list)
 
 
 @contextmanager
 def measure(phase: Phase) -> Iterator[None]:
-    """Time the block and sample RSS in a thread; keep the fastest run in ``phase``."""
+    """Add the block's wall and CPU time to ``phase``; sample RSS in a thread."""
     stop = threading.Event()
     start_rss = rss_bytes()
     peak = [start_rss]
@@ -87,20 +96,20 @@ def measure(phase: Phase) -> Iterator[None]:
     try:
         yield
     finally:
-        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        phase.seconds += time.perf_counter() - t0
+        phase.cpu_seconds += time.process_time() - c0
         stop.set()
         sampler.join()
         peak[0] = max(peak[0], rss_bytes())
-        if elapsed < phase.seconds:
-            phase.seconds, phase.peak_rss, phase.start_rss = elapsed, peak[0], start_rss
-        phase.cpu_seconds = min(phase.cpu_seconds, cpu)
+        phase.peak_rss = max(phase.peak_rss, peak[0])
+        phase.growth = max(phase.growth, peak[0] - start_rss)
 
 
 def overhead_line(label: str, ours: Phase, base: Phase, goal: str) -> str:
     """Format the relative extra wall and CPU time of ``ours`` over ``base``."""
     wall = 100 * (ours.seconds / base.seconds - 1)
     cpu = 100 * (ours.cpu_seconds / base.cpu_seconds - 1)
-    return f"{label}: {wall:+.1f}% {goal} (CPU time {cpu:+.1f}%)".replace("  ", " ")
+    return f"{label}: {wall:+.1f}%{goal} (CPU time {cpu:+.1f}%)"
 
 
 def load_texts(path: Path, limit: int | None) -> list[str]:
@@ -112,6 +121,19 @@ def load_texts(path: Path, limit: int | None) -> list[str]:
     return texts[:limit] if limit is not None else texts
 
 
+def slices(texts: list[str], rounds: int) -> list[tuple[list[str], list[str]]]:
+    """Cut ``texts`` into consecutive slices, each with its texts not seen in earlier ones."""
+    bounds = np.linspace(0, len(texts), max(1, rounds) + 1).astype(int)
+    seen: set[str] = set()
+    out = []
+    for lo, hi in itertools.pairwise(bounds):
+        part = texts[lo:hi]
+        new = [t for t in dict.fromkeys(part) if t not in seen]
+        seen.update(new)
+        out.append((part, new))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the results."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -119,11 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N task statements")
     parser.add_argument("--model", default="minilm", help="name, folder or hub id")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=8, help="slices the phases alternate on")
     args = parser.parse_args(argv)
 
     texts = load_texts(args.tasks_file, args.limit)
-    distinct = list(dict.fromkeys(texts))
     embedder = SentenceTransformerEmbedder(model=args.model, batch_size=args.batch_size)
     t0 = time.perf_counter()
     model: Any = embedder.model
@@ -132,12 +153,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    parts = slices(texts, args.rounds)
+    n_distinct = sum(len(new) for _, new in parts)
     print(f"model {embedder.model_id}, batch size {args.batch_size}, ", end="")
     print(f"torch threads {torch.get_num_threads()}, load {load_s:.1f} s")
-    print(f"texts {len(texts)} ({len(distinct)} distinct), repeats {args.repeats}")
+    print(f"texts {len(texts)} ({n_distinct} distinct), rounds {len(parts)}")
 
-    def bare(items: list[str]) -> Callable[[], Any]:
-        return lambda: model.encode(
+    def bare(items: list[str]) -> Any:
+        return model.encode(
             items,
             batch_size=args.batch_size,
             normalize_embeddings=True,
@@ -145,40 +168,43 @@ def main(argv: list[str] | None = None) -> int:
             show_progress_bar=False,
         )
 
-    phases = {name: Phase() for name in ("bare", "bare-distinct", "cold", "warm")}
-    results: dict[str, Any] = {}
-    for _ in range(args.repeats):
-        cache = MemoryEmbeddingCache()
-        runs: dict[str, Callable[[], Any]] = {
-            "bare": bare(texts),
-            "bare-distinct": bare(distinct),
-            "cold": partial(embed_texts, texts, embedder=embedder, cache=cache),
-            "warm": partial(embed_texts, texts, embedder=embedder, cache=cache),
-        }
-        for name, run in runs.items():
+    phases = {name: Phase() for name in PHASES}
+    cache = MemoryEmbeddingCache()
+    for i, (part, new) in enumerate(parts):
+        runs: list[tuple[str, Callable[[], Any]]] = [
+            ("bare", partial(bare, part)),
+            ("bare-distinct", partial(bare, new)),
+            ("cold", partial(embed_texts, part, embedder=embedder, cache=cache)),
+        ]
+        for name, run in runs[i % 3 :] + runs[: i % 3]:  # rotate who goes first
             with measure(phases[name]):
-                results[name] = run()
+                phases[name].outputs.append(run())
+    with measure(phases["warm"]):
+        warm_rows = embed_texts(texts, embedder=embedder, cache=cache)
 
     mib = 1024.0 * 1024.0
     print(f"{'phase':<15}{'seconds':>9}{'CPU s':>9}{'texts/s':>9}{'peak RSS MiB':>14}{'+MiB':>8}")
     for name, p in phases.items():
         rate = len(texts) / p.seconds if p.seconds > 0 else float("inf")
-        grow = (p.peak_rss - p.start_rss) / mib
         print(
             f"{name:<15}{p.seconds:>9.2f}{p.cpu_seconds:>9.2f}{rate:>9.0f}"
-            f"{p.peak_rss / mib:>14.0f}{grow:>8.0f}"
+            f"{p.peak_rss / mib:>14.0f}{p.growth / mib:>8.0f}"
         )
     print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
-    diff = float(np.max(np.abs(results["cold"] - results["bare"]), initial=0.0))
-    same_warm = bool(np.array_equal(results["cold"], results["warm"]))
+    bare_rows = np.concatenate(phases["bare"].outputs)
+    cold_rows = np.concatenate(phases["cold"].outputs)
+    diff = float(np.max(np.abs(cold_rows - bare_rows), initial=0.0))
+    same_warm = bool(np.array_equal(cold_rows, warm_rows))
     print(f"max |toolkit - bare| = {diff:.2e}; warm rows equal cold rows: {same_warm}")
     cold, warm = phases["cold"], phases["warm"]
-    print(overhead_line("toolkit/bare overhead", cold, phases["bare"], "(goal <= +10%)"))
+    print(overhead_line("toolkit/bare overhead", cold, phases["bare"], " (goal <= +10%)"))
     print(overhead_line("toolkit/bare on distinct texts", cold, phases["bare-distinct"], ""))
     print(f"warm/cold: {100 * warm.seconds / cold.seconds:.1f}% (goal <= 5%)")
-    if os.getloadavg()[0] > (os.cpu_count() or 1):
-        print("note: machine load above its core count; wall times include waiting for CPU")
+    load = os.getloadavg()[0]
+    threads = torch.get_num_threads()
+    print(f"load average {load:.1f} on {os.cpu_count()} cores, this run {threads} threads", end="")
+    print("; more means other processes shared the cores")
     return 0
 
 
