@@ -21,6 +21,8 @@ from jobimpact.clustering import (
 from jobimpact.embedding import FakeEmbedder, embed_texts
 from jobimpact.errors import ConfigError, DataError
 
+pytest.importorskip("sklearn", reason="scikit-learn is not installed")
+
 TASKS_FILE = (
     Path(__file__).resolve().parents[2] / "shared/data/onet/db_29_3_text/Task Statements.txt"
 )
