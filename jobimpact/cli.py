@@ -362,7 +362,13 @@ def _embedder(name: str, model: str | None) -> Any:
 @db_option
 @embedder_option
 @embedding_model_option
-@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=1024,
+    show_default=True,
+    help="Texts per cache write (the model batches within it).",
+)
 def embed(db: Path, embedder: str, model: str | None, batch_size: int) -> None:
     """Embed task statements, DWA titles and emerging tasks (cached by text and model)."""
     from jobimpact.pipeline import embed as run_embed

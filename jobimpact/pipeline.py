@@ -490,7 +490,7 @@ def embed(
     db: str | Path,
     embedder: Embedder,
     kinds: Sequence[str] = EMBEDDED_KINDS,
-    batch_size: int = 64,
+    batch_size: int = 1024,
     progress: bool = False,
 ) -> dict[str, int]:
     """Embed task statements, DWA titles and emerging tasks into the store's cache.
