@@ -65,8 +65,8 @@ def _fetched_files(data_dir: Path, versions: dict[str, str]) -> dict[str, list[P
     return found
 
 
-def _source_file_records(files: dict[str, list[Path]], data_dir: Path) -> pd.DataFrame:
-    """One row per input file with its checksum and origin, for the source_files table."""
+def _source_file_records(files: dict[str, list[Path]]) -> pd.DataFrame:
+    """One row per input file with its checksum, origin and rows, for the source_files table."""
     from jobimpact.sources import read_manifest
     from jobimpact.store.io import now
 
@@ -74,7 +74,9 @@ def _source_file_records(files: dict[str, list[Path]], data_dir: Path) -> pd.Dat
     for name, paths in files.items():
         folder = paths[0].parent
         manifest_path = folder / "manifest.json"
-        origin = read_manifest(manifest_path).origin if manifest_path.exists() else str(folder)
+        manifest = read_manifest(manifest_path) if manifest_path.exists() else None
+        origin = manifest.origin if manifest else str(folder)
+        n_rows = {f.name: f.n_rows for f in manifest.files} if manifest else {}
         for path in paths:
             rows.append(
                 {
@@ -83,7 +85,7 @@ def _source_file_records(files: dict[str, list[Path]], data_dir: Path) -> pd.Dat
                     "file": path.name,
                     "origin": origin,
                     "sha256": _sha256(path),
-                    "n_rows": None,
+                    "n_rows": n_rows.get(path.name),
                     "ingested_at": now(),
                 }
             )
@@ -134,7 +136,7 @@ def ingest(
     started = now()
     versions = {"onet": onet_version, "oews": oews_version}
     files = _fetched_files(Path(data_dir), versions)
-    records = _source_file_records(files, Path(data_dir))
+    records = _source_file_records(files)
     fingerprint = {(r.source, r.version, r.file, r.sha256) for r in records.itertuples(index=False)}
     if Path(db).exists() and not force:
         with open_store(db) as con:
@@ -146,7 +148,7 @@ def ingest(
     counts["occupations_with_tasks"] = int(tables["tasks"]["onet_soc_code"].nunique())
     coverage = employment_coverage(tables["employment"], tables["oews"])
     with open_store(db) as con:
-        replace_reference_data(
+        run_id = replace_reference_data(
             con,
             tables,
             records,
@@ -158,7 +160,7 @@ def ingest(
             },
         )
     log.info("ingested %s", counts)
-    return IngestResult(changed=True, counts=counts, coverage=coverage)
+    return IngestResult(changed=True, counts=counts, coverage=coverage, run_id=run_id)
 
 
 @dataclass(frozen=True)

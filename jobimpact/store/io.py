@@ -67,8 +67,11 @@ def replace_reference_data(
     source_files: pd.DataFrame,
     *,
     run: Mapping[str, Any],
-) -> None:
-    """Replace every reference table, the source file records and log the run, atomically."""
+) -> str:
+    """Replace every reference table and the source file records and log the run, atomically.
+
+    Returns the run id.
+    """
     missing = set(REFERENCE_TABLES) - set(tables)
     if missing:
         raise ValueError(f"reference tables missing from the ingest: {sorted(missing)}")
@@ -76,7 +79,7 @@ def replace_reference_data(
         for table in REFERENCE_TABLES:
             _replace_table(con, table, tables[table])
         _replace_table(con, "source_files", source_files)
-        record_run(con, **run)
+        return record_run(con, **run)
 
 
 def record_run(
