@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -45,7 +46,8 @@ def test_occupation_means_match_a_hand_computation(task_scores: pd.DataFrame) ->
     assert result.loc["A", "alpha"] == pytest.approx((3.2 + 0.2 + 1.25) / 7.5)
     assert result.loc["B", "alpha"] == pytest.approx(0.1)
     # exposed (beta > 0.5): tasks 1 and 3 of A -> (4 + 2.5) / 7.5
-    assert result.loc["A", "share_exposed"] == pytest.approx(6.5 / 7.5)
+    assert result.loc["A", "share_tasks_above_half"] == pytest.approx(6.5 / 7.5)
+    assert result.loc["A", "share_exposed"] == result.loc["A", "beta"]
     assert result.loc["A", "alpha_bernoulli_var"] == pytest.approx((0.16 + 0.16 + 0.25) / 3)
     by_type = occupation_scores(task_scores, weighting="type", n_boot=0).set_index("onet_soc_code")
     assert by_type.loc["A", "alpha"] == pytest.approx((1.6 + 0.2 + 0.5) / 4)
@@ -108,3 +110,33 @@ def test_quadrants_split_at_employment_weighted_medians() -> None:
     }
     fixed = quadrants(occupations, displacement_threshold=0.95).set_index("onet_soc_code")
     assert set(fixed["quadrant"]) == {"augmented/growing", "little change"}
+
+
+def test_human_labels_reproduce_the_published_headline(tmp_path: Path) -> None:
+    """Eloundou et al. report ~80% / ~19% of workers with >=10% / >=50% of tasks exposed.
+
+    Rolled up our way (beta per task from the human labels of the development half,
+    importance x relevance weights, OEWS May 2024 employment), the figures must agree.
+    """
+    mirror = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (mirror / "labels" / "gpts-are-gpts" / "full_labelset.tsv").is_file():
+        pytest.skip("the data mirror is not beside the checkout")
+    from jobimpact.pipeline import ingest
+    from jobimpact.sources import fetch
+    from jobimpact.store import open_store
+
+    fetch(data_dir=tmp_path, mirror=mirror, progress=False)
+    ingest(db=tmp_path / "s.duckdb", data_dir=tmp_path)
+    with open_store(tmp_path / "s.duckdb", read_only=True) as con:
+        tasks = con.execute(
+            "SELECT task_id, onet_soc_code, task_type, importance, relevance FROM tasks"
+        ).df()
+        employment = con.execute("SELECT onet_soc_code, employment FROM occupation_overview").df()
+    labels = pd.read_csv(mirror / "labels" / "gpts-are-gpts" / "full_labelset.tsv", sep="\t")
+    labels["task_id"] = labels["Task ID"].astype(int)
+    labels["beta"] = labels["human_exposure_agg"].map({"E0": 0.0, "E1": 1.0, "E2": 0.5})
+    scored = tasks.merge(labels[["task_id", "beta"]], on="task_id")
+    occupations = occupation_scores(scored, measures=["beta"], n_boot=0)
+    shares = exposed_worker_shares(occupations.merge(employment, on="onet_soc_code"))
+    assert shares[0.1] == pytest.approx(0.80, abs=0.03)
+    assert shares[0.5] == pytest.approx(0.19, abs=0.03)

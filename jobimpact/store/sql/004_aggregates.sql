@@ -17,7 +17,8 @@ CREATE TABLE occupation_scores (
     augmentation DOUBLE, augmentation_low DOUBLE, augmentation_high DOUBLE,
     augmentation_bernoulli_var DOUBLE,
     creation DOUBLE, creation_low DOUBLE, creation_high DOUBLE, creation_bernoulli_var DOUBLE,
-    share_exposed DOUBLE,             -- weighted share of its tasks with beta > 0.5
+    share_exposed DOUBLE,             -- expected share of exposed tasks (= beta, E1 + E2 / 2)
+    share_tasks_above_half DOUBLE,    -- weighted share of its tasks with beta > 0.5
     quadrant      VARCHAR,            -- at risk | transforming | augmented/growing | little change
     creation_axis VARCHAR,            -- augmentation (default) or creation
     displacement_threshold DOUBLE,    -- quadrant lines (employment-weighted medians by default)
@@ -29,7 +30,8 @@ CREATE TABLE occupation_scores (
 -- view: occupation_impact
 -- One row per occupation and scoring (model, rubric, head, weighting): the occupation's
 -- importance-weighted measures with 95% bootstrap intervals over its tasks, the share of its
--- tasks exposed, its displacement-versus-creation quadrant, and its employment and wages.
+-- tasks exposed (beta, as Eloundou et al.) and of tasks with beta above 0.5, its
+-- displacement-versus-creation quadrant, and its employment and wages.
 CREATE VIEW occupation_impact AS
 SELECT
     s.*,
