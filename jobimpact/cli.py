@@ -252,6 +252,12 @@ def status(db: Path) -> None:
 @click.option("--occupations", default=None, help="Comma-separated O*NET-SOC codes to score.")
 @click.option("--sample", type=int, default=None, help="Score N occupations across major groups.")
 @click.option("--limit", type=int, default=None, help="Score at most N tasks.")
+@click.option(
+    "--labelled",
+    is_flag=True,
+    help="Also score the occupations of the fetched label set (to fit or validate a head).",
+)
+@data_dir_option
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--force", is_flag=True, help="Score again tasks that already have scores.")
 def score(
@@ -262,14 +268,27 @@ def score(
     occupations: str | None,
     sample: int | None,
     limit: int | None,
+    labelled: bool,
+    data_dir: Path,
     batch_size: int,
     force: bool,
 ) -> None:
-    """Score tasks with an LLM on the rubric's questions; reruns do only what is missing."""
+    """Score tasks with an LLM on the rubric's questions; reruns do only what is missing.
+
+    When a calibration head exists for the model (fitted with `jobimpact calibrate`, or
+    shipped for the default model), it also scores the new tasks from their features.
+    """
     from tqdm import tqdm
 
     from jobimpact.pipeline import score as run_score
     from jobimpact.scoring import get_backend
+
+    codes = occupations.split(",") if occupations else None
+    if labelled:
+        from jobimpact.labels import default_labels_path, read_labels
+
+        labels = read_labels(default_labels_path(data_dir))
+        codes = sorted(set(labels.frame["onet_soc_code"]) | set(codes or []))
 
     params: dict[str, Any] = {"rubric": rubric}
     if model is not None:
@@ -284,7 +303,7 @@ def score(
         result = run_score(
             db=db,
             scorer=scorer,
-            occupations=occupations.split(",") if occupations else None,
+            occupations=codes,
             sample=sample,
             limit=limit,
             batch_size=batch_size,
@@ -295,13 +314,80 @@ def score(
         f"{result.model_id} / rubric {result.rubric_hash[:12]}: {result.scored:,} tasks scored, "
         f"{result.already_scored:,} already scored, {result.failed:,} failed "
         f"(of {result.selected:,} selected)"
+        + (f"; calibrated by head {result.head_id}" if result.head_id else "")
     )
+
+
+@cli.command()
+@db_option
+@data_dir_option
+@click.option(
+    "--labels",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Label file with GPTs-are-GPTs columns (default: the fetched full_labelset.tsv).",
+)
+@click.option("--model-id", default=None, help="Scoring whose features to use (default: latest).")
+@click.option("--rubric-hash", default=None, help="Rubric of that scoring (default: latest).")
+@click.option("--folds", type=int, default=5, show_default=True, help="Occupation-grouped folds.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--export",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the head as JSON (the form shipped in jobimpact/heads/).",
+)
+def calibrate(
+    db: Path,
+    data_dir: Path,
+    labels: Path | None,
+    model_id: str | None,
+    rubric_hash: str | None,
+    folds: int,
+    seed: int,
+    export: Path | None,
+) -> None:
+    """Fit a calibration head from task features to labelled probabilities, store it, and
+    score every featured task with it (labelled occupations out of fold)."""
+    from jobimpact.labels import default_labels_path
+    from jobimpact.pipeline import calibrate as run_calibrate
+
+    result = run_calibrate(
+        db=db,
+        labels=labels or default_labels_path(data_dir),
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        n_folds=folds,
+        random_state=seed,
+    )
+    click.echo(
+        f"head {result.head_id} for {result.model_id}: fitted on {result.n_tasks:,} labelled "
+        f"tasks in {result.n_occupations:,} occupations ({result.n_matched_id:,} of "
+        f"{result.n_labelled:,} labels matched by id, {result.n_matched_text:,} by text); "
+        f"{result.applied:,} tasks scored with it"
+    )
+    click.echo("out-of-fold (occupation-grouped):")
+    for question, metrics in result.cv_metrics.items():
+        click.echo(
+            f"  {question:<11} AUC {metrics['auc']:.3f}  Brier {metrics['brier']:.3f}  "
+            f"positives {metrics['positives']:.1%}"
+        )
+    if export is not None:
+        from jobimpact.pipeline import export_head
+
+        export_head(db=db, head_id=result.head_id, path=export)
+        click.echo(f"wrote {export}")
 
 
 @cli.command()
 @db_option
 @click.option("--model-id", default=None, help="Scoring to roll up (default: the latest).")
 @click.option("--rubric-hash", default=None, help="Rubric of that scoring (default: the latest).")
+@click.option(
+    "--head-id",
+    default=None,
+    help="Calibration head of that scoring (default: the latest applied; 'none': zero-shot).",
+)
 @click.option(
     "--weighting",
     type=click.Choice(["rating", "type"]),
@@ -321,6 +407,7 @@ def aggregate(
     db: Path,
     model_id: str | None,
     rubric_hash: str | None,
+    head_id: str | None,
     weighting: str,
     creation_axis: str,
     n_boot: int,
@@ -332,13 +419,15 @@ def aggregate(
         db=db,
         model_id=model_id,
         rubric_hash=rubric_hash,
+        head_id="" if head_id == "none" else head_id,
         weighting=weighting,  # type: ignore[arg-type]
         creation_axis=creation_axis,
         n_boot=n_boot,
     )
     click.echo(
-        f"{result.model_id} / rubric {result.rubric_hash[:12]}: {result.n_tasks:,} tasks rolled "
-        f"up to {result.n_occupations:,} occupations ({result.weighting} weights)"
+        f"{result.model_id} / rubric {result.rubric_hash[:12]}"
+        f" / {f'head {result.head_id}' if result.head_id else 'zero-shot'}: {result.n_tasks:,} "
+        f"tasks rolled up to {result.n_occupations:,} occupations ({result.weighting} weights)"
     )
 
 

@@ -10,13 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from jobimpact import config
 from jobimpact.aggregate import Weighting
 from jobimpact.errors import ConfigError, DataError, ScoringError
+from jobimpact.sources.checks import sha256_file
 
 if TYPE_CHECKING:
+    import duckdb
+
+    from jobimpact.calibration import CalibrationHead
     from jobimpact.embedding import Embedder
     from jobimpact.scoring.base import Scorer, TaskScore
 
@@ -34,14 +39,6 @@ class IngestResult:
     counts: dict[str, int] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _fetched_files(data_dir: Path, versions: dict[str, str]) -> dict[str, list[Path]]:
@@ -84,7 +81,7 @@ def _source_file_records(files: dict[str, list[Path]]) -> pd.DataFrame:
                     "version": folder.name,
                     "file": path.name,
                     "origin": origin,
-                    "sha256": _sha256(path),
+                    "sha256": sha256_file(path),
                     "n_rows": n_rows.get(path.name),
                     "ingested_at": now(),
                 }
@@ -174,6 +171,7 @@ class ScoreResult:
     already_scored: int
     scored: int
     failed: int
+    head_id: str = ""  # the calibration head applied to the new scores, '' for none
 
 
 def select_tasks(
@@ -285,6 +283,7 @@ def score(
         done = store_scores.scored_keys(
             con, model_id=scorer.model_id, rubric_hash=scorer.rubric.hash
         )
+        head = _head_for(con, model_id=scorer.model_id, rubric_hash=scorer.rubric.hash)
     prompts = [
         TaskPrompt(occupation=o, task=t, task_id=str(i))
         for i, o, t in zip(tasks["task_id"], tasks["occupation"], tasks["task"], strict=True)
@@ -326,6 +325,7 @@ def score(
                 "batch_size": batch_size,
                 "force": force,
                 "selected": len(tasks),
+                "head_id": head.head_id if head else "",
             },
         )
     scored = failed = 0
@@ -353,6 +353,13 @@ def score(
             score_rows, feature_rows = _score_rows(
                 batch, results, batch_keys, scorer=scorer, run_id=run_id
             )
+            if head is not None and feature_rows is not None:
+                calibrated = calibrated_rows(
+                    head,
+                    batch.assign(prompt_sha256=batch_keys, vector=feature_rows["vector"].to_list()),
+                    run_id=run_id,
+                )
+                score_rows = pd.concat([score_rows, calibrated], ignore_index=True)
             with open_store(db) as con:
                 store_scores.write_score_batch(con, score_rows, feature_rows)
             scored += len(index)
@@ -386,7 +393,204 @@ def score(
         already_scored=result.already_scored,
         scored=scored,
         failed=failed,
+        head_id=head.head_id if head else "",
     )
+
+
+def _head_for(
+    con: duckdb.DuckDBPyConnection, *, model_id: str, rubric_hash: str
+) -> CalibrationHead | None:
+    """The newest stored head for this model and rubric, else a packaged one (then stored)."""
+    from jobimpact.calibration import packaged_head
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store.io import now, record_run
+
+    head_id = store_heads.latest_head_id(con, model_id=model_id, rubric_hash=rubric_hash)
+    if head_id is not None:
+        return store_heads.read_head(con, head_id)
+    head = packaged_head(model_id=model_id, rubric_hash=rubric_hash)
+    if head is not None:
+        run_id = record_run(
+            con,
+            stage="calibrate",
+            parameters={"packaged_head": head.head_id, "model_id": model_id},
+            counts={"tasks": head.n_tasks, "occupations": head.n_occupations},
+            started_at=now(),
+        )
+        store_heads.write_head(con, head, run_id=run_id)
+    return head
+
+
+def calibrated_rows(head: CalibrationHead, features: pd.DataFrame, *, run_id: str) -> pd.DataFrame:
+    """task_scores rows of a head's P(Yes) for tasks with feature vectors.
+
+    ``features`` has ``task_id``, ``onet_soc_code``, ``prompt_sha256`` and ``vector``.
+    Tasks of the head's training occupations are scored by the fold model that never saw
+    them.
+    """
+    from jobimpact.store.io import now
+
+    if features.empty:
+        return pd.DataFrame()
+    matrix = np.stack([np.asarray(v, dtype=np.float64) for v in features["vector"]])
+    predicted = head.predict(matrix, features["onet_soc_code"].astype(str).tolist())
+    at = now()
+    return pd.DataFrame(
+        [
+            {
+                "task_id": int(task_id),
+                "prompt_sha256": key,
+                "model_id": head.model_id,
+                "rubric_hash": head.rubric_hash,
+                "question": question,
+                "method": "calibrated",
+                "head_id": head.head_id,
+                "p_yes": float(p),
+                "answer_mass": None,
+                "run_id": run_id,
+                "scored_at": at,
+            }
+            for task_id, key, (_, row) in zip(
+                features["task_id"], features["prompt_sha256"], predicted.iterrows(), strict=True
+            )
+            for question, p in row.items()
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class CalibrateResult:
+    """A fitted head, how its labels matched, and how many tasks it then scored."""
+
+    run_id: str
+    head_id: str
+    model_id: str
+    rubric_hash: str
+    n_labelled: int
+    n_matched_id: int
+    n_matched_text: int
+    n_tasks: int
+    n_occupations: int
+    cv_metrics: dict[str, dict[str, float]]
+    applied: int
+
+
+def _zero_shot_scoring(
+    con: duckdb.DuckDBPyConnection, model_id: str | None, rubric_hash: str | None
+) -> tuple[str, str]:
+    from jobimpact.store import scores as store_scores
+
+    if model_id is not None and rubric_hash is not None:
+        return model_id, rubric_hash
+    latest = store_scores.latest_scoring(con)
+    if latest is None:
+        raise ConfigError("got a store with no scores, expected `jobimpact score` first")
+    return model_id or latest[0], rubric_hash or latest[1]
+
+
+def calibrate(
+    *,
+    db: str | Path,
+    labels: Path,
+    model_id: str | None = None,
+    rubric_hash: str | None = None,
+    n_folds: int = 5,
+    random_state: int = 0,
+) -> CalibrateResult:
+    """Fit a calibration head on the labelled tasks that have features, store it and score
+    every featured task of the model with it (labelled occupations out of fold).
+
+    The scoring defaults to the most recently scored model and rubric.
+    """
+    from jobimpact.calibration import fit_head
+    from jobimpact.labels import match_labels, read_labels
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+    from jobimpact.store.io import finish_run, start_run
+
+    labelled = read_labels(labels)
+    with open_store(db) as con:
+        model_id, rubric_hash = _zero_shot_scoring(con, model_id, rubric_hash)
+        matched = match_labels(labelled, store_scores.tasks_to_score(con))
+        features = store_heads.task_features(con, model_id=model_id, rubric_hash=rubric_hash)
+    if features.empty:
+        raise ConfigError(
+            f"calibrate: got no feature vectors for model {model_id!r}, expected a backend that "
+            "keeps per-task features (e.g. transformers)"
+        )
+    train = matched.frame.drop(columns="onet_soc_code").merge(features, on="task_id")
+    matrix = (
+        np.stack([np.asarray(v, dtype=np.float64) for v in train["vector"]])
+        if len(train)
+        else np.zeros((0, 0))
+    )
+    head, _ = fit_head(
+        matrix,
+        train,
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        feature_spec=str(features["feature_spec"].iloc[0]),
+        labels_name=labelled.name,
+        labels_sha256=labelled.sha256,
+        n_folds=n_folds,
+        random_state=random_state,
+    )
+    with open_store(db) as con:
+        run_id = start_run(
+            con,
+            stage="calibrate",
+            parameters={
+                "labels": labelled.name,
+                "labels_sha256": labelled.sha256,
+                "model_id": model_id,
+                "rubric_hash": rubric_hash,
+                "n_folds": n_folds,
+                "random_state": random_state,
+            },
+        )
+        store_heads.write_head(con, head, run_id=run_id)
+    applied = apply_head(db=db, head_id=head.head_id, run_id=run_id)
+    with open_store(db) as con:
+        finish_run(
+            con,
+            run_id,
+            status="done",
+            counts={"trained_on": len(train), "applied": applied, "head_id": head.head_id},
+        )
+    return CalibrateResult(
+        run_id=run_id,
+        head_id=head.head_id,
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        n_labelled=matched.n_labelled,
+        n_matched_id=matched.n_by_id,
+        n_matched_text=matched.n_by_text,
+        n_tasks=head.n_tasks,
+        n_occupations=head.n_occupations,
+        cv_metrics={q: dict(m) for q, m in head.cv_metrics.items()},
+        applied=applied,
+    )
+
+
+def apply_head(*, db: str | Path, head_id: str, run_id: str, batch_size: int = 2048) -> int:
+    """Score with a stored head every featured task of its model not yet scored by it."""
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+
+    with open_store(db) as con:
+        head = store_heads.read_head(con, head_id)
+        if head is None:
+            raise ConfigError(f"calibration head: got {head_id!r}, expected a stored head id")
+        features = store_heads.task_features(
+            con, model_id=head.model_id, rubric_hash=head.rubric_hash, skip_head_id=head_id
+        )
+    for start in range(0, len(features), batch_size):
+        rows = calibrated_rows(head, features.iloc[start : start + batch_size], run_id=run_id)
+        with open_store(db) as con:
+            store_scores.write_score_batch(con, rows)
+    return len(features)
 
 
 @dataclass(frozen=True)
@@ -396,6 +600,7 @@ class AggregateResult:
     run_id: str
     model_id: str
     rubric_hash: str
+    head_id: str
     weighting: str
     n_occupations: int
     n_tasks: int
@@ -406,15 +611,17 @@ def aggregate(
     db: str | Path,
     model_id: str | None = None,
     rubric_hash: str | None = None,
-    head_id: str = "",
+    head_id: str | None = None,
     weighting: Weighting = "rating",
     creation_axis: str = "augmentation",
     n_boot: int = 200,
 ) -> AggregateResult:
     """Roll one scoring's task measures up to occupations and store them.
 
-    The scoring defaults to the most recently scored model and rubric. Rerunning replaces
-    the roll-up of the same scoring and weighting, so it is idempotent.
+    The scoring defaults to the most recently scored model and rubric, calibrated by the
+    head that last scored it when there is one (``head_id=""`` asks for the zero-shot
+    scores). Rerunning replaces the roll-up of the same scoring and weighting, so it is
+    idempotent.
     """
     from jobimpact import aggregate as rollup
     from jobimpact.store import open_store
@@ -430,6 +637,8 @@ def aggregate(
                 )
             model_id = model_id or latest[0]
             rubric_hash = rubric_hash or latest[1]
+        if head_id is None:
+            head_id = store_scores.scored_head(con, model_id=model_id, rubric_hash=rubric_hash)
         measures = store_scores.task_measures(
             con, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id
         )
@@ -478,6 +687,7 @@ def aggregate(
         run_id=run_id,
         model_id=model_id,
         rubric_hash=rubric_hash,
+        head_id=head_id,
         weighting=weighting,
         n_occupations=len(occupations),
         n_tasks=len(measures),
@@ -631,3 +841,16 @@ def cluster(
             },
         )
     return ClusterSummary(clustering_id, result.n_clusters, result.silhouette, reused=False)
+
+
+def export_head(*, db: str | Path, head_id: str, path: Path) -> None:
+    """Write a stored head as JSON, the form :func:`~jobimpact.calibration.packaged_head` reads."""
+    from jobimpact.calibration import head_to_dict
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+
+    with open_store(db, read_only=True) as con:
+        head = store_heads.read_head(con, head_id)
+    if head is None:
+        raise ConfigError(f"calibration head: got {head_id!r}, expected a stored head id")
+    path.write_text(json.dumps(head_to_dict(head)), encoding="utf-8")

@@ -17,3 +17,26 @@ def db(tmp_path: Path) -> Path:
     store = tmp_path / "store.duckdb"
     ingest(db=store, data_dir=paths.data_dir)
     return store
+
+
+MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def mirror_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data mirror beside the checkout fetched into a data folder, once per session."""
+    if not (MIRROR / "labels" / "gpts-are-gpts" / "full_labelset.tsv").is_file():
+        pytest.skip("the data mirror is not beside the checkout")
+    from jobimpact.sources import fetch
+
+    data_dir = tmp_path_factory.mktemp("mirror_data")
+    fetch(data_dir=data_dir, mirror=MIRROR, progress=False)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def mirror_store(mirror_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store ingested from the real mirror (copy it before writing to it)."""
+    store = tmp_path_factory.mktemp("mirror_store") / "store.duckdb"
+    ingest(db=store, data_dir=mirror_data)
+    return store

@@ -273,6 +273,7 @@ _BACKENDS: dict[str, ScorerFactory] = {}
 # Built-ins are imported on first use only, so that importing jobimpact stays light.
 _BUILTIN_MODULES = {
     "fake": "jobimpact.scoring.fake",
+    "http": "jobimpact.scoring.http_backend",
     "transformers": "jobimpact.scoring.transformers_backend",
 }
 

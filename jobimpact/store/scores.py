@@ -102,7 +102,7 @@ def feature_matrix(vectors: Sequence[np.ndarray]) -> list[list[float]]:
 
 
 SELECT_LATEST_SCORING = """
-SELECT model_id, rubric_hash FROM task_scores
+SELECT model_id, rubric_hash FROM task_scores WHERE head_id = ''
 GROUP BY ALL ORDER BY max(scored_at) DESC LIMIT 1
 """
 SELECT_OCCUPATION_EMPLOYMENT = """
@@ -112,6 +112,19 @@ DELETE_OCCUPATION_SCORES = """
 DELETE FROM occupation_scores
 WHERE model_id = ? AND rubric_hash = ? AND head_id = ? AND weighting = ?
 """
+
+
+SELECT_SCORED_HEAD = """
+SELECT head_id FROM task_scores
+WHERE model_id = ? AND rubric_hash = ? AND head_id <> ''
+GROUP BY head_id ORDER BY max(scored_at) DESC LIMIT 1
+"""
+
+
+def scored_head(con: duckdb.DuckDBPyConnection, *, model_id: str, rubric_hash: str) -> str:
+    """The calibration head that most recently scored this model and rubric, else ''."""
+    row = con.execute(SELECT_SCORED_HEAD, [model_id, rubric_hash]).fetchone()
+    return str(row[0]) if row else ""
 
 
 def latest_scoring(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:

@@ -1,0 +1,402 @@
+"""Calibration heads: logistic regressions from a scoring model's task features to
+probabilities learnt from labelled tasks.
+
+A small offline model cannot rate tasks zero-shot, yet its hidden state of a task predicts
+the human labels better than GPT-4 agrees with them. A head is fitted per rubric question
+with a target built from the labels (:data:`TARGETS`), its regularisation chosen by
+cross-validation grouped by occupation, and kept with one model per outer fold: a task of
+a training occupation is always scored by the fold model that never saw that occupation
+(out of fold), every other task by the model fitted on all labelled tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from jobimpact.errors import ConfigError
+
+__all__ = [
+    "TARGETS",
+    "CalibrationHead",
+    "LinearModel",
+    "Target",
+    "assign_folds",
+    "fit_head",
+    "head_from_dict",
+    "head_to_dict",
+    "packaged_head",
+    "targets_frame",
+]
+
+FloatArray = npt.NDArray[np.float64]
+FULL_MODEL = -1  # fold number of the model fitted on every labelled task
+DEFAULT_CS = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)
+MIN_TASKS = 100
+MIN_OCCUPATIONS = 10
+
+
+@dataclass(frozen=True)
+class Target:
+    """How one question's yes/no target is read off a label column."""
+
+    column: str
+    positive: tuple[str, ...]
+    description: str
+
+
+TARGETS: dict[str, Target] = {
+    "direct": Target("human", ("E1",), "human label E1: a chat assistant alone halves the time"),
+    "software": Target(
+        "human", ("E1", "E2"), "human label E1 or E2: exposed with LLM-powered software"
+    ),
+    # Human automation labels exist for a handful of tasks only: this target distils GPT-4.
+    "automation": Target(
+        "gpt4_automation",
+        ("T3", "T4"),
+        "GPT-4 automation rating T3 or T4 (distils GPT-4's judgement, not human labels)",
+    ),
+}
+
+
+def targets_frame(labels: pd.DataFrame, questions: Sequence[str]) -> pd.DataFrame:
+    """0/1 targets per question (NaN where the label column is empty or absent)."""
+    out = {}
+    for question in questions:
+        target = TARGETS[question]
+        values = labels[target.column]
+        out[question] = np.where(values.isna(), np.nan, values.isin(target.positive).astype(float))
+    return pd.DataFrame(out, index=labels.index)
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """P(Yes) = sigmoid(features · coef + intercept); standardisation is folded in."""
+
+    coef: FloatArray
+    intercept: float
+
+    def predict(self, features: FloatArray) -> FloatArray:
+        logits = features @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+
+
+def assign_folds(codes: Sequence[str], n_folds: int, random_state: int) -> dict[str, int]:
+    """Spread occupations over folds at random, round robin so fold sizes differ by one."""
+    unique = np.array(sorted(set(codes)))
+    order = np.random.default_rng(random_state).permutation(len(unique))
+    return {str(unique[i]): rank % n_folds for rank, i in enumerate(order)}
+
+
+@dataclass(frozen=True)
+class CalibrationHead:
+    """A fitted head: per question one linear model per fold plus the full model.
+
+    Attributes
+    ----------
+    model_id, rubric_hash, feature_spec, feature_dim
+        The features it reads: a head applies only to the same model, rubric and spec.
+    labels_name, labels_sha256, n_tasks, n_occupations
+        The labelled tasks it learnt from.
+    folds : Mapping[str, int]
+        Training occupation → outer fold.
+    weights : Mapping[tuple[str, int], LinearModel]
+        (question, fold) → model; fold -1 is fitted on all labelled tasks.
+    targets : Mapping[str, str]
+        Question → description of its target.
+    cv_metrics : Mapping[str, Mapping[str, float]]
+        Question → out-of-fold AUC, Brier score, log loss, positives.
+    params : Mapping[str, Any]
+        Regularisation chosen per question and fold, fold count, seed, library versions.
+    """
+
+    model_id: str
+    rubric_hash: str
+    feature_spec: str
+    feature_dim: int
+    labels_name: str
+    labels_sha256: str
+    n_tasks: int
+    n_occupations: int
+    folds: Mapping[str, int]
+    weights: Mapping[tuple[str, int], LinearModel] = field(repr=False)
+    targets: Mapping[str, str]
+    cv_metrics: Mapping[str, Mapping[str, float]]
+    params: Mapping[str, Any]
+
+    @property
+    def questions(self) -> list[str]:
+        return sorted({question for question, _ in self.weights})
+
+    @property
+    def n_folds(self) -> int:
+        return len({fold for _, fold in self.weights if fold != FULL_MODEL})
+
+    @property
+    def head_id(self) -> str:
+        """Content address: the same fit on the same data gives the same id."""
+        payload = {
+            "model_id": self.model_id,
+            "rubric_hash": self.rubric_hash,
+            "feature_spec": self.feature_spec,
+            "labels_sha256": self.labels_sha256,
+            "folds": dict(sorted(self.folds.items())),
+            "weights": {
+                f"{q}/{f}": [round(float(m.intercept), 8), *np.round(m.coef, 8).tolist()]
+                for (q, f), m in sorted(self.weights.items())
+            },
+        }
+        return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:16]
+
+    def predict(self, features: FloatArray, codes: Sequence[str]) -> pd.DataFrame:
+        """P(Yes) per question for each task; training occupations are scored out of fold.
+
+        Parameters
+        ----------
+        features : (n_tasks, feature_dim) array
+        codes : O*NET-SOC code of each task
+        """
+        if features.ndim != 2 or features.shape[1] != self.feature_dim:
+            raise ConfigError(
+                f"calibration head {self.head_id}: got features of shape {features.shape}, "
+                f"expected (n, {self.feature_dim})"
+            )
+        folds = np.array([self.folds.get(code, FULL_MODEL) for code in codes])
+        out = pd.DataFrame(index=range(len(codes)), columns=self.questions, dtype=float)
+        for question in self.questions:
+            values = np.empty(len(codes))
+            for fold in np.unique(folds):
+                rows = folds == fold
+                values[rows] = self.weights[(question, int(fold))].predict(features[rows])
+            out[question] = values
+        return out
+
+
+def _folded_model(scaler: Any, estimator: Any) -> LinearModel:
+    """The linear model of a StandardScaler → LogisticRegression pipeline, in raw units."""
+    coef = estimator.coef_.ravel() / scaler.scale_
+    intercept = float(estimator.intercept_[0]) - float(coef @ scaler.mean_)
+    return LinearModel(coef=coef.astype(np.float64), intercept=intercept)
+
+
+def _fit_one(
+    features: FloatArray, y: FloatArray, groups: npt.NDArray[Any], cs: Sequence[float]
+) -> tuple[LinearModel, float]:
+    """Standardise, then a logistic regression with C chosen by grouped inner CV."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import GroupKFold
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(features)
+    inner = GroupKFold(n_splits=min(3, len(set(groups))))
+    estimator = LogisticRegressionCV(
+        Cs=list(cs),
+        cv=list(inner.split(features, y, groups)),
+        l1_ratios=(0.0,),
+        scoring="neg_log_loss",
+        max_iter=3000,
+        use_legacy_attributes=False,
+    ).fit(scaler.transform(features), y)
+    return _folded_model(scaler, estimator), float(np.ravel(estimator.C_)[0])
+
+
+def _metrics(y: FloatArray, p: FloatArray) -> dict[str, float]:
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    return {
+        "auc": float(roc_auc_score(y, p)),
+        "brier": float(brier_score_loss(y, p)),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])),
+        "positives": float(y.mean()),
+        "n": float(len(y)),
+    }
+
+
+def fit_head(
+    features: FloatArray,
+    labels: pd.DataFrame,
+    *,
+    model_id: str,
+    rubric_hash: str,
+    feature_spec: str,
+    labels_name: str,
+    labels_sha256: str,
+    questions: Sequence[str] = tuple(TARGETS),
+    n_folds: int = 5,
+    cs: Sequence[float] = DEFAULT_CS,
+    random_state: int = 0,
+) -> tuple[CalibrationHead, pd.DataFrame]:
+    """Fit a head and return it with its out-of-fold predictions.
+
+    Parameters
+    ----------
+    features : (n_tasks, dim) array
+        One row per labelled task.
+    labels : DataFrame
+        Rows aligned with ``features``: ``onet_soc_code`` and the label columns named by
+        :data:`TARGETS` (``human``, ``gpt4_automation``).
+    questions : sequence of str
+        Rubric questions to learn (keys of :data:`TARGETS`).
+    n_folds : int
+        Outer folds, grouped by occupation.
+    cs : sequence of float
+        Inverse regularisation strengths tried by the inner grouped CV.
+
+    Returns
+    -------
+    (CalibrationHead, DataFrame)
+        The head, and ``task_id`` (when in ``labels``) with out-of-fold P(Yes) per question.
+    """
+    import sklearn
+
+    _check_fit_inputs(features, labels, questions, n_folds)
+    codes = labels["onet_soc_code"].astype(str).to_numpy()
+    folds = assign_folds(list(codes), n_folds, random_state)
+    fold_of_row = np.array([folds[c] for c in codes])
+    targets = targets_frame(labels, questions)
+    weights: dict[tuple[str, int], LinearModel] = {}
+    chosen_c: dict[str, dict[str, float]] = {}
+    metrics: dict[str, dict[str, float]] = {}
+    oof = pd.DataFrame(index=labels.index, columns=list(questions), dtype=float)
+    for question in questions:
+        has = targets[question].notna().to_numpy()
+        y = targets[question].to_numpy()
+        chosen_c[question] = {}
+        for fold in [*range(n_folds), FULL_MODEL]:
+            train = has & (fold_of_row != fold)
+            model, c = _fit_one(features[train], y[train], codes[train], cs)
+            weights[(question, fold)] = model
+            chosen_c[question][str(fold)] = c
+            if fold != FULL_MODEL:
+                test = fold_of_row == fold
+                oof.loc[test, question] = model.predict(features[test])
+        metrics[question] = _metrics(y[has], oof[question].to_numpy()[has])
+    head = CalibrationHead(
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        feature_spec=feature_spec,
+        feature_dim=features.shape[1],
+        labels_name=labels_name,
+        labels_sha256=labels_sha256,
+        n_tasks=len(labels),
+        n_occupations=len(folds),
+        folds=folds,
+        weights=weights,
+        targets={q: TARGETS[q].description for q in questions},
+        cv_metrics=metrics,
+        params={
+            "estimator": "StandardScaler + LogisticRegression (L2)",
+            "C_grid": list(cs),
+            "C_chosen": chosen_c,
+            "n_folds": n_folds,
+            "inner_folds": 3,
+            "random_state": random_state,
+            "scikit-learn": sklearn.__version__,
+        },
+    )
+    if "task_id" in labels:
+        oof.insert(0, "task_id", labels["task_id"].to_numpy())
+    return head, oof.reset_index(drop=True)
+
+
+def _check_fit_inputs(
+    features: FloatArray, labels: pd.DataFrame, questions: Sequence[str], n_folds: int
+) -> None:
+    unknown = sorted(set(questions) - set(TARGETS))
+    if unknown:
+        raise ConfigError(
+            f"calibration questions: got {', '.join(unknown)}, "
+            f"expected some of {', '.join(TARGETS)}"
+        )
+    if len(features) != len(labels):
+        raise ConfigError(
+            f"calibration: got {len(features)} feature rows for {len(labels)} labelled tasks, "
+            "expected one per task"
+        )
+    n_occupations = labels["onet_soc_code"].nunique()
+    if len(labels) < MIN_TASKS or n_occupations < max(MIN_OCCUPATIONS, n_folds):
+        raise ConfigError(
+            f"calibration: got {len(labels)} labelled tasks with features in {n_occupations} "
+            f"occupations, expected at least {MIN_TASKS} tasks in {max(MIN_OCCUPATIONS, n_folds)} "
+            "occupations (score the labelled occupations first: jobimpact score --labelled)"
+        )
+    for question in questions:
+        column = TARGETS[question].column
+        if column not in labels or labels[column].notna().sum() == 0:
+            raise ConfigError(
+                f"calibration of {question!r}: got no {column!r} labels, expected that column "
+                "filled in the label file"
+            )
+
+
+def head_to_dict(head: CalibrationHead) -> dict[str, Any]:
+    """A JSON-ready form of a head (how packaged heads are shipped)."""
+    return {
+        "head_id": head.head_id,
+        "model_id": head.model_id,
+        "rubric_hash": head.rubric_hash,
+        "feature_spec": head.feature_spec,
+        "feature_dim": head.feature_dim,
+        "labels_name": head.labels_name,
+        "labels_sha256": head.labels_sha256,
+        "n_tasks": head.n_tasks,
+        "n_occupations": head.n_occupations,
+        "folds": dict(sorted(head.folds.items())),
+        "targets": dict(head.targets),
+        "cv_metrics": {q: dict(m) for q, m in head.cv_metrics.items()},
+        "params": dict(head.params),
+        "weights": [
+            {"question": q, "fold": f, "intercept": m.intercept, "coef": m.coef.tolist()}
+            for (q, f), m in sorted(head.weights.items())
+        ],
+    }
+
+
+def head_from_dict(data: Mapping[str, Any]) -> CalibrationHead:
+    """Inverse of :func:`head_to_dict`; checks the stored id against the content."""
+    head = CalibrationHead(
+        model_id=data["model_id"],
+        rubric_hash=data["rubric_hash"],
+        feature_spec=data["feature_spec"],
+        feature_dim=int(data["feature_dim"]),
+        labels_name=data["labels_name"],
+        labels_sha256=data["labels_sha256"],
+        n_tasks=int(data["n_tasks"]),
+        n_occupations=int(data["n_occupations"]),
+        folds={str(k): int(v) for k, v in data["folds"].items()},
+        weights={
+            (w["question"], int(w["fold"])): LinearModel(
+                coef=np.asarray(w["coef"], dtype=np.float64), intercept=float(w["intercept"])
+            )
+            for w in data["weights"]
+        },
+        targets=dict(data["targets"]),
+        cv_metrics=dict(data["cv_metrics"]),
+        params=dict(data["params"]),
+    )
+    if "head_id" in data and data["head_id"] != head.head_id:
+        raise ConfigError(
+            f"calibration head: got content with id {head.head_id}, expected {data['head_id']} "
+            "(the head was altered or truncated)"
+        )
+    return head
+
+
+def packaged_head(*, model_id: str, rubric_hash: str) -> CalibrationHead | None:
+    """The head shipped with jobimpact for this model and rubric (``jobimpact/heads/``)."""
+    from importlib import resources
+
+    for entry in resources.files("jobimpact.heads").iterdir():
+        if not entry.name.endswith(".json"):
+            continue
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        if data["model_id"] == model_id and data["rubric_hash"] == rubric_hash:
+            return head_from_dict(data)
+    return None

@@ -1,0 +1,263 @@
+"""Calibration heads: fitting on grouped folds, out-of-fold scoring, storage, the stage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from fixtures import query_rows
+
+from jobimpact.calibration import (
+    FULL_MODEL,
+    CalibrationHead,
+    assign_folds,
+    fit_head,
+    head_from_dict,
+    head_to_dict,
+)
+from jobimpact.cli import cli
+from jobimpact.errors import ConfigError, DataError
+from jobimpact.labels import default_labels_path, read_labels
+from jobimpact.pipeline import aggregate, apply_head, calibrate, score
+from jobimpact.scoring import get_backend
+from jobimpact.store import open_store
+from jobimpact.store.calibration import read_head, write_head
+
+pytest.importorskip("sklearn")
+
+
+def synthetic(n_occupations: int = 30, per: int = 12, dim: int = 6, seed: int = 0):  # type: ignore[no-untyped-def]
+    """Labelled tasks whose first feature drives exposure and whose second drives automation."""
+    rng = np.random.default_rng(seed)
+    n = n_occupations * per
+    features = rng.standard_normal((n, dim))
+    exposed = features[:, 0] + 0.5 * rng.standard_normal(n) > 0
+    direct = exposed & (features[:, 0] > 0.8)
+    human = np.where(direct, "E1", np.where(exposed, "E2", "E0"))
+    automation = np.where(features[:, 1] > 0.5, "T3", "T1")
+    labels = pd.DataFrame(
+        {
+            "task_id": np.arange(n),
+            "onet_soc_code": [f"11-{1000 + i // per}.00" for i in range(n)],
+            "human": human,
+            "gpt4_automation": automation,
+        }
+    )
+    return features, labels
+
+
+def fit(features: np.ndarray, labels: pd.DataFrame) -> tuple[CalibrationHead, pd.DataFrame]:
+    return fit_head(
+        features,
+        labels,
+        model_id="m",
+        rubric_hash="r",
+        feature_spec="spec",
+        labels_name="labels.tsv",
+        labels_sha256="0" * 64,
+        n_folds=5,
+    )
+
+
+def test_folds_keep_each_occupation_whole_and_are_balanced() -> None:
+    codes = [f"c{i % 23}" for i in range(230)]
+    folds = assign_folds(codes, 5, random_state=0)
+    assert set(folds) == set(codes)
+    sizes = np.bincount(list(folds.values()))
+    assert sizes.max() - sizes.min() <= 1
+    assert folds == assign_folds(list(reversed(codes)), 5, random_state=0)
+
+
+def test_head_learns_the_signal_and_reports_out_of_fold_metrics() -> None:
+    features, labels = synthetic()
+    head, oof = fit(features, labels)
+    assert head.questions == ["automation", "direct", "software"]
+    assert head.n_folds == 5 and head.n_occupations == 30 and head.n_tasks == 360
+    assert head.cv_metrics["software"]["auc"] > 0.8
+    assert head.cv_metrics["automation"]["auc"] > 0.9
+    assert oof["task_id"].tolist() == labels["task_id"].tolist()
+    # predict() on the training tasks gives exactly the out-of-fold predictions
+    again = head.predict(features, labels["onet_soc_code"].tolist())
+    np.testing.assert_allclose(again["software"], oof["software"], rtol=1e-12)
+
+
+def test_training_occupations_are_scored_by_the_fold_model_that_never_saw_them() -> None:
+    features, labels = synthetic()
+    head, _ = fit(features, labels)
+    code = labels["onet_soc_code"].iloc[0]
+    fold = head.folds[code]
+    rows = features[labels["onet_soc_code"] == code]
+    got = head.predict(rows, [code] * len(rows))["direct"].to_numpy()
+    np.testing.assert_allclose(got, head.weights[("direct", fold)].predict(rows))
+    full = head.weights[("direct", FULL_MODEL)].predict(rows)
+    assert not np.allclose(got, full)
+    unseen = head.predict(rows, ["99-9999.00"] * len(rows))["direct"].to_numpy()
+    np.testing.assert_allclose(unseen, full)
+
+
+def test_head_id_is_a_content_address_and_survives_json_and_the_store(db: Path) -> None:
+    features, labels = synthetic()
+    head, _ = fit(features, labels)
+    assert fit(features, labels)[0].head_id == head.head_id
+    restored = head_from_dict(json.loads(json.dumps(head_to_dict(head))))
+    assert restored.head_id == head.head_id
+    with open_store(db) as con:
+        write_head(con, head, run_id="run")
+        write_head(con, head, run_id="run")  # a second write is a no-op
+        stored = read_head(con, head.head_id)
+    assert stored is not None and stored.head_id == head.head_id
+    np.testing.assert_allclose(
+        stored.predict(features, labels["onet_soc_code"].tolist()),
+        head.predict(features, labels["onet_soc_code"].tolist()),
+    )
+    tampered = head_to_dict(head)
+    tampered["weights"][0]["intercept"] += 1.0
+    with pytest.raises(ConfigError, match=r"got content with id \w+, expected " + head.head_id):
+        head_from_dict(tampered)
+
+
+def test_too_few_labelled_tasks_is_a_clear_error() -> None:
+    features, labels = synthetic(n_occupations=5, per=10)
+    with pytest.raises(ConfigError) as error:
+        fit(features, labels)
+    assert str(error.value) == (
+        "calibration: got 50 labelled tasks with features in 5 occupations, expected at least "
+        "100 tasks in 10 occupations (score the labelled occupations first: jobimpact score "
+        "--labelled)"
+    )
+
+
+# --- labels files ---------------------------------------------------------------------
+
+
+def write_labels(path: Path, rows: list[list[str]]) -> Path:
+    header = ["O*NET-SOC Code", "Task ID", "Task", "human_exposure_agg", "gpt4_exposure"]
+    path.write_text("\n".join("\t".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_label_file_errors_name_file_row_and_field(tmp_path: Path) -> None:
+    bad = write_labels(tmp_path / "l.tsv", [["11-1011.00", "8823.0", "Direct", "E3", "E1"]])
+    with pytest.raises(DataError) as error:
+        read_labels(bad)
+    assert (
+        str(error.value)
+        == "l.tsv, row 2, field 'human_exposure_agg': got 'E3', expected one of E0, E1, E2"
+    )
+    bad = write_labels(tmp_path / "l.tsv", [["11-1011.00", "88x", "Direct", "E1", "E1"]])
+    with pytest.raises(DataError, match=r"row 2, field 'Task ID': got '88x', expected an integer"):
+        read_labels(bad)
+    (tmp_path / "m.tsv").write_text("O*NET-SOC Code\tTask ID\tTask\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"m.tsv.*human_exposure_agg"):
+        read_labels(tmp_path / "m.tsv")
+
+
+# --- the stage on the real mirror, with the fake scorer's features ---------------------
+
+
+@pytest.fixture(scope="module")
+def scored_labelled_store(
+    mirror_store: Path, mirror_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The mirror store with 30 labelled occupations scored by the fake scorer."""
+    store = tmp_path_factory.mktemp("labelled") / "store.duckdb"
+    shutil.copy(mirror_store, store)
+    codes = sorted(read_labels(default_labels_path(mirror_data)).frame["onet_soc_code"].unique())
+    score(db=store, scorer=get_backend("fake", feature_dim=16), occupations=codes[:30])
+    return store
+
+
+@pytest.fixture
+def labelled_store(scored_labelled_store: Path, tmp_path: Path) -> Path:
+    """A copy of the scored store to write to."""
+    return Path(shutil.copy(scored_labelled_store, tmp_path / "store.duckdb"))
+
+
+def test_calibrate_stores_a_head_and_scores_every_featured_task(
+    labelled_store: Path, mirror_data: Path
+) -> None:
+    labels = default_labels_path(mirror_data)
+    result = calibrate(db=labelled_store, labels=labels)
+    assert result.n_occupations == 30 and result.n_labelled == 9586
+    assert (
+        result.applied
+        == query_rows(
+            labelled_store, "SELECT count(DISTINCT task_id) FROM task_scores WHERE head_id = ''"
+        )[0][0]
+    )
+    # the fake scorer's first feature is a keyword score, so exposure is learnable
+    assert result.cv_metrics["software"]["auc"] > 0.6
+    rows = query_rows(
+        labelled_store,
+        "SELECT method, count(*), count(DISTINCT question) FROM task_scores "
+        "WHERE head_id <> '' GROUP BY method",
+    )
+    assert rows == [("calibrated", 3 * result.applied, 3)]
+    # calibrated measures take P(creation) from the zero-shot answer of the same prompt
+    creation = query_rows(
+        labelled_store,
+        "SELECT count(*) FROM task_measures AS c JOIN task_measures AS z USING (task_id) "
+        "WHERE c.head_id <> '' AND z.head_id = '' AND c.creation = z.creation",
+    )
+    assert creation == [(result.applied,)]
+    # a second calibration on the same data is the same head and adds nothing
+    again = calibrate(db=labelled_store, labels=labels)
+    assert again.head_id == result.head_id and again.applied == 0
+    # aggregation picks the calibrated scores by default, zero-shot on request
+    assert aggregate(db=labelled_store, n_boot=0).head_id == result.head_id
+    assert aggregate(db=labelled_store, head_id="", n_boot=0).head_id == ""
+
+
+def test_scoring_applies_an_existing_head_to_new_tasks(
+    labelled_store: Path, mirror_data: Path
+) -> None:
+    result = calibrate(db=labelled_store, labels=default_labels_path(mirror_data))
+    scored = score(db=labelled_store, scorer=get_backend("fake", feature_dim=16), limit=1500)
+    assert scored.head_id == result.head_id and scored.scored > 0
+    missing = query_rows(
+        labelled_store,
+        "SELECT count(*) FROM (SELECT DISTINCT task_id FROM task_scores WHERE head_id = '') z "
+        f"ANTI JOIN (SELECT DISTINCT task_id FROM task_scores WHERE head_id = '{result.head_id}')"
+        " c USING (task_id)",
+    )
+    assert missing == [(0,)]
+    assert apply_head(db=labelled_store, head_id=result.head_id, run_id="r") == 0
+
+
+def test_calibrate_cli_reports_and_exports(
+    labelled_store: Path, mirror_data: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "head.json"
+    run = CliRunner().invoke(
+        cli,
+        [
+            "calibrate",
+            "--db",
+            str(labelled_store),
+            "--data-dir",
+            str(mirror_data),
+            "--export",
+            str(out),
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    assert "fitted on" in run.output and "out-of-fold (occupation-grouped):" in run.output
+    assert "9,339 of 9,586 labels matched by id" in run.output
+    head = head_from_dict(json.loads(out.read_text()))
+    assert head.head_id in run.output
+
+
+def test_calibrate_cli_errors(db: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.tsv"
+    run = CliRunner().invoke(cli, ["calibrate", "--db", str(db), "--labels", str(missing)])
+    assert run.exit_code == 1
+    assert run.output.startswith("Error: nope.tsv: ")
+    labels = write_labels(tmp_path / "l.tsv", [["11-1011.00", "1", "A task", "E1", "E1"]])
+    run = CliRunner().invoke(cli, ["calibrate", "--db", str(db), "--labels", str(labels)])
+    assert run.exit_code == 1
+    assert run.output == "Error: got a store with no scores, expected `jobimpact score` first\n"
