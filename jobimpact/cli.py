@@ -381,6 +381,59 @@ def calibrate(
 
 @cli.command()
 @db_option
+@data_dir_option
+@click.option(
+    "--labels",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Label file with GPTs-are-GPTs columns (default: the fetched full_labelset.tsv).",
+)
+@click.option("--model-id", default=None, help="Scoring to validate (default: the latest).")
+@click.option("--rubric-hash", default=None, help="Rubric of that scoring (default: latest).")
+@click.option(
+    "--head-id",
+    default=None,
+    help="Calibration head of that scoring (default: the latest applied; 'none': zero-shot).",
+)
+@click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap resamples.")
+def validate(
+    db: Path,
+    data_dir: Path,
+    labels: Path | None,
+    model_id: str | None,
+    rubric_hash: str | None,
+    head_id: str | None,
+    n_boot: int,
+) -> None:
+    """Compare scores with human and GPT-4 labels (task AUC, kappa, Brier; occupation
+    correlations of beta); store and print the figures."""
+    from jobimpact.labels import default_labels_path
+    from jobimpact.pipeline import validate as run_validate
+    from jobimpact.validation import format_metrics
+
+    result = run_validate(
+        db=db,
+        labels=labels or default_labels_path(data_dir),
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        head_id="" if head_id == "none" else head_id,
+        n_boot=n_boot,
+    )
+    scoring = f"head {result.head_id}" if result.head_id else "zero-shot"
+    click.echo(
+        f"{result.model_id} / rubric {result.rubric_hash[:12]} / {scoring}, mode {result.mode}"
+    )
+    click.echo(
+        f"{result.labels_name}: {result.n_matched_id:,} of {result.n_labelled:,} labelled tasks "
+        f"matched by (O*NET-SOC Code, Task ID), {result.n_matched_text:,} by text; "
+        f"{result.n_scored:,} have scores"
+    )
+    click.echo(format_metrics(result.metrics))
+    click.echo(f"validation {result.validation_id} stored ({result.seconds:.1f} s)")
+
+
+@cli.command()
+@db_option
 @click.option("--model-id", default=None, help="Scoring to roll up (default: the latest).")
 @click.option("--rubric-hash", default=None, help="Rubric of that scoring (default: the latest).")
 @click.option(
@@ -499,6 +552,68 @@ def models() -> None:
     click.echo("backends: " + ", ".join(available_backends()))
     for name, info in MODELS.items():
         click.echo(f"{name}: {info.upstream} ({info.licence}); weights: {info.weights}")
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for jobimpact_report.html and .pdf.",
+)
+@click.option(
+    "--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both."
+)
+@click.option("--title", default=None, help="Report title.")
+@click.option(
+    "--major-group",
+    default=None,
+    help="Focus on one SOC major group: its code (15-0000) or part of its title.",
+)
+@click.option("--model-id", default=None, help="Scoring to report (default: the latest).")
+@click.option(
+    "--head-id", default=None, help="Calibration head; '' for zero-shot (default: calibrated)."
+)
+@click.option(
+    "--weighting",
+    type=click.Choice(["rating", "type"]),
+    default="rating",
+    show_default=True,
+    help="Task weighting of the roll-up to report.",
+)
+def report(
+    db: Path,
+    out_dir: Path,
+    formats: str,
+    title: str | None,
+    major_group: str | None,
+    model_id: str | None,
+    head_id: str | None,
+    weighting: str,
+) -> None:
+    """Write the displacement-versus-creation report: self-contained HTML and a PDF."""
+    from jobimpact.report import build_report
+
+    result = build_report(
+        db,
+        out_dir=out_dir,
+        formats=formats.split(","),
+        title=title,
+        major_group=major_group,
+        model_id=model_id,
+        head_id=head_id,
+        weighting=weighting,
+    )
+    for fmt, path in result.paths.items():
+        click.echo(f"{fmt}: {path}")
+    pages = f", {result.n_pages} pages" if result.n_pages else ""
+    click.echo(
+        f"{result.scoring['model_id']} ({result.scoring['method']}){pages}, "
+        f"{result.seconds:.1f} s"
+    )
 
 
 def main() -> None:

@@ -854,3 +854,128 @@ def export_head(*, db: str | Path, head_id: str, path: Path) -> None:
     if head is None:
         raise ConfigError(f"calibration head: got {head_id!r}, expected a stored head id")
     path.write_text(json.dumps(head_to_dict(head)), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    """Agreement of one scoring with reference labels, as stored."""
+
+    validation_id: str
+    run_id: str
+    model_id: str
+    rubric_hash: str
+    head_id: str
+    mode: str  # zero-shot | out-of-fold | held-out
+    labels_name: str
+    n_labelled: int
+    n_matched_id: int
+    n_matched_text: int
+    n_scored: int
+    metrics: pd.DataFrame
+    reliability: pd.DataFrame
+    seconds: float
+
+
+def _validation_mode(head: CalibrationHead | None, codes: pd.Series) -> str:
+    """How the compared scores were made, for the reader of the figures."""
+    if head is None:
+        return "zero-shot"
+    seen = codes.isin(list(head.folds)).any()
+    return "out-of-fold" if seen else "held-out"
+
+
+def validate(
+    *,
+    db: str | Path,
+    labels: Path,
+    model_id: str | None = None,
+    rubric_hash: str | None = None,
+    head_id: str | None = None,
+    n_boot: int = 1000,
+) -> ValidateResult:
+    """Compare a scoring with reference labels and store the figures.
+
+    The scoring defaults to the latest model and rubric, calibrated by the head that last
+    scored it (``head_id=""``: the zero-shot scores). Tasks of the head's training
+    occupations carry out-of-fold scores, so no task is judged by a head that saw it.
+    """
+    import time
+    import uuid
+
+    from jobimpact.labels import match_labels, read_labels
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+    from jobimpact.store.io import finish_run, now, start_run
+    from jobimpact.store.validation import write_validation
+    from jobimpact.validation import validate_scores
+
+    started = time.perf_counter()
+    labelled = read_labels(labels)
+    with open_store(db) as con:
+        model_id, rubric_hash = _zero_shot_scoring(con, model_id, rubric_hash)
+        if head_id is None:
+            head_id = store_scores.scored_head(con, model_id=model_id, rubric_hash=rubric_hash)
+        head = store_heads.read_head(con, head_id) if head_id else None
+        matched = match_labels(labelled, store_scores.tasks_to_score(con))
+        measures = store_scores.task_measures(
+            con, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id
+        )
+    measures = measures.sort_values("scored_at").drop_duplicates("task_id", keep="last")
+    scored = matched.frame.drop(columns=["task_type", "onet_soc_code"]).merge(
+        measures[
+            ["task_id", "onet_soc_code", "task_type", "alpha", "beta", "zeta", "displacement"]
+        ],
+        on="task_id",
+    )
+    if len(scored) < 20 or scored["onet_soc_code"].nunique() < 3:
+        raise ConfigError(
+            f"validate: got {len(scored)} labelled tasks with scores of {model_id!r}, expected at "
+            "least 20 in 3 occupations (score the labelled occupations: jobimpact score --labelled)"
+        )
+    tables = validate_scores(scored, n_boot=n_boot)
+    mode = _validation_mode(head, scored["onet_soc_code"])
+    with open_store(db) as con:
+        run_id = start_run(
+            con,
+            stage="validate",
+            parameters={"labels": labelled.name, "model_id": model_id, "head_id": head_id},
+        )
+        validation_id = uuid.uuid4().hex
+        write_validation(
+            con,
+            {
+                "validation_id": validation_id,
+                "run_id": run_id,
+                "model_id": model_id,
+                "rubric_hash": rubric_hash,
+                "head_id": head_id,
+                "mode": mode,
+                "labels_name": labelled.name,
+                "labels_sha256": labelled.sha256,
+                "n_labelled": matched.n_labelled,
+                "n_matched_id": matched.n_by_id,
+                "n_matched_text": matched.n_by_text,
+                "n_scored": len(scored),
+                "created_at": now(),
+            },
+            tables.metrics,
+            tables.reliability,
+        )
+        finish_run(con, run_id, status="done", counts={"tasks": len(scored), "mode": mode})
+    return ValidateResult(
+        validation_id=validation_id,
+        run_id=run_id,
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        head_id=head_id,
+        mode=mode,
+        labels_name=labelled.name,
+        n_labelled=matched.n_labelled,
+        n_matched_id=matched.n_by_id,
+        n_matched_text=matched.n_by_text,
+        n_scored=len(scored),
+        metrics=tables.metrics,
+        reliability=tables.reliability,
+        seconds=time.perf_counter() - started,
+    )
