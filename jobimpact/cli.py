@@ -249,6 +249,12 @@ def status(db: Path) -> None:
 @click.option("--backend", default="transformers", show_default=True, help="Scoring backend.")
 @click.option("--model", default=None, help="Registered model name, folder, .gguf file or hub id.")
 @click.option("--rubric", default=None, help="Rubric name or TOML file (default: exposure).")
+@click.option(
+    "--questions",
+    default=None,
+    help="Comma-separated rubric questions to ask zero-shot (default: all; e.g. 'creation' "
+    "when a calibration head answers the others).",
+)
 @click.option("--occupations", default=None, help="Comma-separated O*NET-SOC codes to score.")
 @click.option("--sample", type=int, default=None, help="Score N occupations across major groups.")
 @click.option("--limit", type=int, default=None, help="Score at most N tasks.")
@@ -265,6 +271,7 @@ def score(
     backend: str,
     model: str | None,
     rubric: str | None,
+    questions: str | None,
     occupations: str | None,
     sample: int | None,
     limit: int | None,
@@ -293,6 +300,8 @@ def score(
     params: dict[str, Any] = {"rubric": rubric}
     if model is not None:
         params["model"] = model
+    if questions is not None:
+        params["questions"] = [q.strip() for q in questions.split(",") if q.strip()]
     scorer = get_backend(backend, **params)
     with tqdm(unit="task", disable=not sys.stderr.isatty(), desc="scoring") as bar:
 
@@ -545,6 +554,80 @@ def cluster(db: Path, embedder: str, model: str | None, seed: int, force: bool) 
 
 
 @cli.command()
+@db_option
+@data_dir_option
+@click.option(
+    "--mirror",
+    envvar=config.ENV_MIRROR,
+    default=None,
+    help=f"Folder or http(s) URL laid out like the data mirror (or ${config.ENV_MIRROR}).",
+)
+@click.option("--sample", type=int, default=None, help="Score N occupations across major groups.")
+@click.option("--backend", default="transformers", show_default=True, help="Scoring backend.")
+@click.option("--model", default=None, help="Registered model name, folder, .gguf file or hub id.")
+@click.option("--embedder", default="minilm", show_default=True, help="Embedding backend.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for the report.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,pdf",
+    show_default=True,
+    help="Report formats, comma-separated.",
+)
+@click.option("--batch-size", type=int, default=16, show_default=True)
+def run(
+    db: Path,
+    data_dir: Path,
+    mirror: str | None,
+    sample: int | None,
+    backend: str,
+    model: str | None,
+    embedder: str,
+    out_dir: Path,
+    formats: str,
+    batch_size: int,
+) -> None:
+    """Fetch, ingest, score, embed, cluster, aggregate, validate and report in one go;
+    rerun to resume (every stage skips work already done)."""
+    from tqdm import tqdm
+
+    from jobimpact.end_to_end import STAGES
+    from jobimpact.end_to_end import run as run_all
+
+    with tqdm(total=len(STAGES), disable=not sys.stderr.isatty(), unit="stage") as bar:
+        finished: set[str] = set()
+
+        def advance(stage: str, done: int, total: int) -> None:
+            bar.set_description(f"{stage} {done:,}/{total:,}" if total > 1 else stage)
+            if done >= total and stage not in finished:
+                finished.add(stage)
+                bar.update(1)
+
+        summary = run_all(
+            db=db,
+            data_dir=data_dir,
+            mirror=mirror,
+            sample=sample,
+            backend=backend,
+            model=model,
+            embedder=embedder,
+            out_dir=out_dir,
+            formats=[f.strip() for f in formats.split(",") if f.strip()],
+            batch_size=batch_size,
+            progress=advance,
+        )
+    for stage, line in summary.lines.items():
+        click.echo(f"{stage:<10} {line}")
+
+
+@cli.command()
 def models() -> None:
     """List scoring backends and registered models with licence and source of the weights."""
     from jobimpact.scoring import MODELS, available_backends
@@ -611,8 +694,7 @@ def report(
         click.echo(f"{fmt}: {path}")
     pages = f", {result.n_pages} pages" if result.n_pages else ""
     click.echo(
-        f"{result.scoring['model_id']} ({result.scoring['method']}){pages}, "
-        f"{result.seconds:.1f} s"
+        f"{result.scoring['model_id']} ({result.scoring['method']}){pages}, {result.seconds:.1f} s"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures import write_fixture_release
+from fixtures import MIRROR, write_fixture_release
 
 from jobimpact.pipeline import ingest
 
@@ -17,9 +17,6 @@ def db(tmp_path: Path) -> Path:
     store = tmp_path / "store.duckdb"
     ingest(db=store, data_dir=paths.data_dir)
     return store
-
-
-MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

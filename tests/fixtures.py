@@ -31,6 +31,8 @@ from pathlib import Path
 
 Table = tuple[list[str], list[list[str]]]
 
+# The data mirror beside the checkout (also there in CI); tests that need it skip without it.
+MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
 ONET_VERSION = "29.3"
 OEWS_VERSION = "M2024"
 CROSSWALK_VERSION = "2019"

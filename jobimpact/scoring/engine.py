@@ -170,6 +170,10 @@ class PrefixTreeEngine:
         Tasks per forward pass.
     use_chat_template : bool, optional
         See :func:`build_layout`.
+    questions : sequence of str, optional
+        Rubric questions to ask (default: all). Each branch costs as many tokens as the
+        task itself, so asking only the questions a calibration head does not cover
+        roughly halves the work; answers do not depend on which others are asked.
     """
 
     def __init__(
@@ -181,6 +185,7 @@ class PrefixTreeEngine:
         layer: int | None = None,
         batch_size: int = 16,
         use_chat_template: bool | None = None,
+        questions: Sequence[str] | None = None,
     ) -> None:
         self.model = model
         self.device = next(model.parameters()).device
@@ -197,7 +202,14 @@ class PrefixTreeEngine:
         self.batch_size = batch_size
         self.layout = build_layout(tokenizer, rubric, use_chat_template=use_chat_template)
         self.yes_ids, self.no_ids = self._answer_ids()
-        self.question_blocks = [rubric.question_block(k) for k in rubric.keys]
+        self.question_keys = list(rubric.keys if questions is None else questions)
+        unknown = sorted(set(self.question_keys) - set(rubric.keys))
+        if unknown or not self.question_keys:
+            raise ScoringError(
+                f"questions: got {', '.join(unknown) or 'none'}, expected some of "
+                f"{', '.join(rubric.keys)}"
+            )
+        self.question_blocks = [rubric.question_block(k) for k in self.question_keys]
         self.stats = EngineStats()
         self._prefix_ids = self._encode([self.layout.prefix])[0][0]
         self._prefix_caches: dict[int, Any] = {}
@@ -260,7 +272,7 @@ class PrefixTreeEngine:
                         lo, hi = plan.feature_span
                         hidden = res.hidden_states[self.layer][0, start + lo : start + hi].cpu()
                         feature = hidden.double().mean(0).float().numpy()
-                    answers[self.rubric.keys[k]] = self._answer(res.logits[0, -1])
+                    answers[self.question_keys[k]] = self._answer(res.logits[0, -1])
                 self.stats.prompts += len(plan.full_ids)
                 out.append(TaskScore(plan.prompt.task_id, answers, feature))
         return out
@@ -398,7 +410,7 @@ class PrefixTreeEngine:
         for i, p in enumerate(plans):
             lo, hi = p.feature_span
             feature = hidden[i, lo:hi].double().mean(0).float().numpy()
-            answers = {k: self._answer(logits[i, j]) for j, k in enumerate(self.rubric.keys)}
+            answers = {k: self._answer(logits[i, j]) for j, k in enumerate(self.question_keys)}
             results.append(TaskScore(p.prompt.task_id, answers, feature))
         return results
 

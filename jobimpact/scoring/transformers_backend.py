@@ -101,6 +101,9 @@ class TransformersScorer(Scorer):
         Use the model's chat template (default: when it has one).
     cache_dir : str or Path, optional
         Where split registered models are joined.
+    questions : sequence of str, optional
+        Rubric questions to ask zero-shot (default: all); see
+        :class:`~jobimpact.scoring.engine.PrefixTreeEngine`.
     """
 
     def __init__(
@@ -115,6 +118,7 @@ class TransformersScorer(Scorer):
         threads: int | None = None,
         use_chat_template: bool | None = None,
         cache_dir: str | Path | None = None,
+        questions: Sequence[str] | None = None,
     ) -> None:
         super().__init__(rubric=rubric)
         self.ref = resolve_model(model, cache_dir=cache_dir)
@@ -126,6 +130,7 @@ class TransformersScorer(Scorer):
             layer=layer,
             batch_size=batch_size,
             use_chat_template=use_chat_template,
+            questions=questions,
         )
 
     @property

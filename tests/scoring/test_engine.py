@@ -128,6 +128,30 @@ def test_plain_prompt_without_chat_template(
     _assert_close(engine.score(few), engine.score_naive(few))
 
 
+def test_asking_fewer_questions_gives_the_same_answers_and_features(
+    scorer: TransformersScorer, naive: list[TaskScore], tasks: list[TaskPrompt]
+) -> None:
+    engine = PrefixTreeEngine(
+        scorer.engine.model,
+        scorer.engine.tokenizer,
+        scorer.rubric,
+        batch_size=4,
+        questions=["creation"],
+    )
+    before = engine.stats.padded_tokens
+    got = engine.score(tasks)
+    assert engine.stats.padded_tokens - before < scorer.engine.stats.padded_tokens
+    for g, w in zip(got, naive, strict=True):
+        assert list(g.answers) == ["creation"]
+        assert abs(g.answers["creation"].p_yes - w.answers["creation"].p_yes) < TOL
+        assert g.feature is not None and w.feature is not None
+        np.testing.assert_allclose(g.feature, w.feature, atol=TOL, rtol=0)
+    with pytest.raises(ScoringError, match="questions: got joy, expected some of direct"):
+        PrefixTreeEngine(
+            scorer.engine.model, scorer.engine.tokenizer, scorer.rubric, questions=["joy"]
+        )
+
+
 def test_layout_and_bad_settings(scorer: TransformersScorer) -> None:
     layout = build_layout(scorer.engine.tokenizer, scorer.rubric)
     assert layout.prefix.endswith("<|im_start|>user\n")
