@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -36,4 +37,35 @@ def mirror_store(mirror_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """A store ingested from the real mirror (copy it before writing to it)."""
     store = tmp_path_factory.mktemp("mirror_store") / "store.duckdb"
     ingest(db=store, data_dir=mirror_data)
+    return store
+
+
+@pytest.fixture(scope="session")
+def labelled_scored_store(
+    mirror_store: Path, mirror_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The mirror store with 30 labelled occupations scored by the fake scorer (copy it
+    before writing to it)."""
+    from jobimpact.labels import default_labels_path, read_labels
+    from jobimpact.pipeline import score
+    from jobimpact.scoring import get_backend
+
+    store = tmp_path_factory.mktemp("labelled") / "store.duckdb"
+    shutil.copy(mirror_store, store)
+    codes = sorted(read_labels(default_labels_path(mirror_data)).frame["onet_soc_code"].unique())
+    score(db=store, scorer=get_backend("fake", feature_dim=16), occupations=codes[:30])
+    return store
+
+
+@pytest.fixture(scope="session")
+def labelled_calibrated_store(
+    labelled_scored_store: Path, mirror_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """:func:`labelled_scored_store` with a calibration head fitted and applied (copy it)."""
+    from jobimpact.labels import default_labels_path
+    from jobimpact.pipeline import calibrate
+
+    store = tmp_path_factory.mktemp("calibrated") / "store.duckdb"
+    shutil.copy(labelled_scored_store, store)
+    calibrate(db=store, labels=default_labels_path(mirror_data))
     return store

@@ -160,22 +160,10 @@ def test_label_file_errors_name_file_row_and_field(tmp_path: Path) -> None:
 # --- the stage on the real mirror, with the fake scorer's features ---------------------
 
 
-@pytest.fixture(scope="module")
-def scored_labelled_store(
-    mirror_store: Path, mirror_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """The mirror store with 30 labelled occupations scored by the fake scorer."""
-    store = tmp_path_factory.mktemp("labelled") / "store.duckdb"
-    shutil.copy(mirror_store, store)
-    codes = sorted(read_labels(default_labels_path(mirror_data)).frame["onet_soc_code"].unique())
-    score(db=store, scorer=get_backend("fake", feature_dim=16), occupations=codes[:30])
-    return store
-
-
 @pytest.fixture
-def labelled_store(scored_labelled_store: Path, tmp_path: Path) -> Path:
+def labelled_store(labelled_scored_store: Path, tmp_path: Path) -> Path:
     """A copy of the scored store to write to."""
-    return Path(shutil.copy(scored_labelled_store, tmp_path / "store.duckdb"))
+    return Path(shutil.copy(labelled_scored_store, tmp_path / "store.duckdb"))
 
 
 def test_calibrate_stores_a_head_and_scores_every_featured_task(

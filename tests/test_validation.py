@@ -14,7 +14,7 @@ from fixtures import query_rows
 from jobimpact.cli import cli
 from jobimpact.errors import ConfigError
 from jobimpact.labels import default_labels_path, match_labels, read_labels
-from jobimpact.pipeline import calibrate, score, validate
+from jobimpact.pipeline import score, validate
 from jobimpact.scoring import get_backend
 from jobimpact.validation import (
     format_metrics,
@@ -109,23 +109,15 @@ def test_labels_match_by_text_when_ids_changed(mirror_data: Path, tmp_path: Path
     assert sorted(matched.frame["task_id"]) == sorted(tasks["task_id"])
 
 
-@pytest.fixture(scope="module")
-def calibrated_store(
-    mirror_store: Path, mirror_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    store = tmp_path_factory.mktemp("validated") / "store.duckdb"
-    shutil.copy(mirror_store, store)
-    labels = default_labels_path(mirror_data)
-    codes = sorted(read_labels(labels).frame["onet_soc_code"].unique())
-    score(db=store, scorer=get_backend("fake", feature_dim=16), occupations=codes[:30])
-    calibrate(db=store, labels=labels)
-    return store
+@pytest.fixture
+def calibrated_store(labelled_calibrated_store: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copy(labelled_calibrated_store, tmp_path / "store.duckdb"))
 
 
 def test_validate_scores_calibrated_tasks_out_of_fold_and_stores_the_figures(
     calibrated_store: Path, mirror_data: Path, tmp_path: Path
 ) -> None:
-    store = Path(shutil.copy(calibrated_store, tmp_path / "s.duckdb"))
+    store = calibrated_store
     labels = default_labels_path(mirror_data)
     calibrated = validate(db=store, labels=labels, n_boot=50)
     assert calibrated.mode == "out-of-fold" and calibrated.head_id
@@ -146,7 +138,7 @@ def test_validate_scores_calibrated_tasks_out_of_fold_and_stores_the_figures(
 def test_validate_cli_prints_the_table(
     calibrated_store: Path, mirror_data: Path, tmp_path: Path
 ) -> None:
-    store = Path(shutil.copy(calibrated_store, tmp_path / "s.duckdb"))
+    store = calibrated_store
     run = CliRunner().invoke(
         cli, ["validate", "--db", str(store), "--data-dir", str(mirror_data), "--n-boot", "20"]
     )
