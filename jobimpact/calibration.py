@@ -33,12 +33,13 @@ __all__ = [
     "head_from_dict",
     "head_to_dict",
     "packaged_head",
+    "packaged_heads",
     "targets_frame",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 FULL_MODEL = -1  # fold number of the model fitted on every labelled task
-DEFAULT_CS = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)
+DEFAULT_CS = (0.0003, 0.001, 0.003, 0.01, 0.03)
 MIN_TASKS = 100
 MIN_OCCUPATIONS = 10
 
@@ -389,14 +390,20 @@ def head_from_dict(data: Mapping[str, Any]) -> CalibrationHead:
     return head
 
 
-def packaged_head(*, model_id: str, rubric_hash: str) -> CalibrationHead | None:
-    """The head shipped with jobimpact for this model and rubric (``jobimpact/heads/``)."""
+def packaged_heads() -> list[dict[str, Any]]:
+    """The heads shipped with jobimpact (``jobimpact/heads/*.json``), as stored dicts."""
     from importlib import resources
 
-    for entry in resources.files("jobimpact.heads").iterdir():
-        if not entry.name.endswith(".json"):
-            continue
-        data = json.loads(entry.read_text(encoding="utf-8"))
+    return [
+        json.loads(entry.read_text(encoding="utf-8"))
+        for entry in sorted(resources.files("jobimpact.heads").iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".json")
+    ]
+
+
+def packaged_head(*, model_id: str, rubric_hash: str) -> CalibrationHead | None:
+    """The shipped head for this model and rubric, or None."""
+    for data in packaged_heads():
         if data["model_id"] == model_id and data["rubric_hash"] == rubric_hash:
             return head_from_dict(data)
     return None

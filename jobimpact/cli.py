@@ -635,6 +635,14 @@ def models() -> None:
     click.echo("backends: " + ", ".join(available_backends()))
     for name, info in MODELS.items():
         click.echo(f"{name}: {info.upstream} ({info.licence}); weights: {info.weights}")
+    from jobimpact.calibration import packaged_heads
+
+    for head in packaged_heads():
+        aucs = ", ".join(f"{q} {m['auc']:.3f}" for q, m in sorted(head["cv_metrics"].items()))
+        click.echo(
+            f"calibration head {head['head_id']} for {head['model_id']}: {head['n_tasks']:,} "
+            f"labelled tasks, out-of-fold AUC {aucs}"
+        )
 
 
 @cli.command()
@@ -658,7 +666,7 @@ def models() -> None:
 )
 @click.option("--model-id", default=None, help="Scoring to report (default: the latest).")
 @click.option(
-    "--head-id", default=None, help="Calibration head; '' for zero-shot (default: calibrated)."
+    "--head-id", default=None, help="Calibration head; 'none' for zero-shot (default: calibrated)."
 )
 @click.option(
     "--weighting",
@@ -687,7 +695,7 @@ def report(
         title=title,
         major_group=major_group,
         model_id=model_id,
-        head_id=head_id,
+        head_id="" if head_id == "none" else head_id,
         weighting=weighting,
     )
     for fmt, path in result.paths.items():

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Task measures an occupation roll-up needs (see the task_measures view).
+MEASURES = ["alpha", "beta", "zeta", "displacement", "augmentation", "creation"]
 # Sources whose files ingest reads, with the version used when the caller gives none.
 INGESTED_SOURCES = ("onet", "oews", "onet_soc_crosswalk", "soc_structure")
 
@@ -662,6 +664,21 @@ def aggregate(
         )
     # One row per task: the latest prompt wins when a task's text was scored twice.
     measures = measures.sort_values("scored_at").drop_duplicates("task_id", keep="last")
+    # Tasks asked only some questions (score --questions) have no measures to roll up.
+    complete = measures[MEASURES].notna().all(axis=1)
+    if not complete.all():
+        log.warning(
+            "aggregate: %d of %d tasks lack some rubric answers (scored with --questions); "
+            "they are left out of the roll-up",
+            int((~complete).sum()),
+            len(measures),
+        )
+        measures = measures[complete]
+        if measures.empty:
+            raise ConfigError(
+                f"aggregate: got no task with answers to every rubric question for model "
+                f"{model_id!r}, expected some (score without --questions, or calibrate)"
+            )
     occupations = rollup.occupation_scores(measures, weighting=weighting, n_boot=n_boot)
     occupations = occupations.merge(employment, on="onet_soc_code", how="left")
     occupations = rollup.quadrants(occupations, creation_axis=creation_axis)

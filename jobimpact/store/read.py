@@ -91,7 +91,7 @@ def store_status(con: duckdb.DuckDBPyConnection, *, last_runs: int = 5) -> dict[
     }
     coverage = con.execute(SELECT_COVERAGE).df().iloc[0].to_dict()
     runs = con.execute(SELECT_LAST_RUNS, [last_runs]).df()
-    runs["counts"] = runs["counts"].map(lambda c: json.loads(c) if isinstance(c, str) else c)
+    runs["counts"] = runs["counts"].map(lambda c: json.loads(c) if isinstance(c, str) else {})
     occupations_with_tasks = con.execute(COUNT_OCCUPATIONS_WITH_TASKS).fetchone()
     return {
         "schema_version": con.execute(SELECT_SCHEMA_VERSION).fetchone()[0],  # type: ignore[index]

@@ -1,0 +1,688 @@
+"""Store → summary: everything the report shows, as a plain dict of numbers and DataFrames.
+
+Reads the store read-only; every query is a named constant with bound parameters. The
+dict is the contract between this module and the renderer: plots and templates read it and
+nothing else, so a notebook can inspect or reuse it (``Report.summary``).
+
+Which scoring is reported: the latest aggregated one (``occupation_scores``), preferring a
+calibrated head over the zero-shot scores of the same model; ``model_id`` / ``head_id``
+choose another.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from jobimpact import __version__
+from jobimpact.aggregate import QUADRANTS, task_weights
+from jobimpact.errors import ConfigError, StoreError
+
+__all__ = ["TOP_N", "summarize", "summarize_store"]
+
+# Occupations in each top list, and tasks shown as the drivers of each occupation's score.
+TOP_N = 10
+N_DRIVERS = 3
+# Largest task families in the families table; emerging tasks shown per family.
+N_FAMILIES = 10
+N_EMERGING = 2
+# Exposure thresholds of the headline (Eloundou et al.: share of workers with >= 10% / 50%).
+EXPOSURE_THRESHOLDS = (0.1, 0.5)
+N_WAGE_BINS = 10
+
+SELECT_SCORINGS = """
+SELECT s.model_id, s.rubric_hash, s.head_id, s.weighting,
+       count(*) AS n_occupations,
+       max(r.started_at) AS aggregated_at,
+       arg_max(s.run_id, r.started_at) AS run_id
+FROM occupation_scores AS s
+LEFT JOIN runs AS r USING (run_id)
+GROUP BY ALL
+"""
+COUNT_TASK_SCORES = "SELECT count(*) FROM task_scores"
+COUNT_TASKS_WITH_SCORES = """
+SELECT count(DISTINCT m.task_id)
+FROM task_measures AS m
+JOIN tasks AS t USING (task_id)
+JOIN occupations AS o USING (onet_soc_code)
+WHERE m.model_id = $1 AND m.rubric_hash = $2 AND m.head_id = $3
+  AND ($4::VARCHAR IS NULL OR o.soc_major = $4::VARCHAR)
+"""
+SELECT_OCCUPATIONS = """
+SELECT * FROM occupation_impact
+WHERE model_id = ? AND rubric_hash = ? AND head_id = ? AND weighting = ?
+ORDER BY onet_soc_code
+"""
+SELECT_MAJOR_GROUPS = """
+SELECT g.soc_major, g.major_group, g.n_occupations_with_tasks, g.n_tasks AS n_tasks_total,
+       g.employment AS employment_matched,
+       i.n_occupations, i.n_tasks_scored, i.employment, i.beta, i.displacement,
+       i.augmentation, i.creation, i.employment_at_risk, i.employment_transforming,
+       i.employment_augmented, i.employment_little_change
+FROM major_group_summary AS g
+LEFT JOIN (
+    SELECT * FROM major_group_impact
+    WHERE model_id = ? AND rubric_hash = ? AND head_id = ? AND weighting = ?
+) AS i USING (soc_major)
+WHERE g.n_tasks > 0
+ORDER BY g.soc_major
+"""
+SELECT_STORE_TOTALS = """
+SELECT (SELECT count(*) FROM tasks) AS n_tasks,
+       (SELECT count(*) FROM occupation_overview WHERE n_tasks > 0) AS n_occupations,
+       (SELECT matched_employment FROM employment_coverage) AS employment,
+       (SELECT total_employment FROM employment_coverage) AS oews_employment
+"""
+SELECT_TASK_MEASURES = """
+SELECT m.task_id, t.onet_soc_code, t.task, t.task_type, t.importance, t.relevance,
+       m.beta, m.displacement, m.augmentation, m.creation, m.scored_at
+FROM task_measures AS m
+JOIN tasks AS t USING (task_id)
+WHERE m.model_id = ? AND m.rubric_hash = ? AND m.head_id = ?
+  AND t.onet_soc_code IN (SELECT unnest(?::VARCHAR[]))
+"""
+SELECT_LATEST_CLUSTERING = """
+SELECT clustering_id, model_id, method, n_clusters, silhouette, run_id, created_at
+FROM clusterings ORDER BY created_at DESC LIMIT 1
+"""
+SELECT_FAMILIES = """
+SELECT DISTINCT cluster_id, label, size, terms, examples, n_occupations, n_emerging_tasks
+FROM task_family_impact WHERE clustering_id = ?
+"""
+SELECT_FAMILY_SCORES = """
+SELECT cluster_id, n_tasks_scored, displacement, augmentation, creation, employment
+FROM task_family_impact
+WHERE clustering_id = ? AND model_id = ? AND rubric_hash = ? AND head_id = ?
+"""
+SELECT_FAMILY_CENTRES = """
+SELECT cluster_id, avg(x) AS x, avg(y) AS y, count(*) AS n_tasks
+FROM task_clusters WHERE clustering_id = ? AND cluster_id >= 0
+GROUP BY cluster_id
+"""
+SELECT_EMERGING_BY_FAMILY = """
+SELECT c.cluster_id, e.task, e.category, c.similarity
+FROM emerging_task_clusters AS c JOIN emerging_tasks AS e USING (emerging_id)
+WHERE c.clustering_id = ?
+ORDER BY c.cluster_id, c.similarity DESC
+"""
+SELECT_VALIDATION = """
+SELECT * FROM validation_summary WHERE model_id = ? AND rubric_hash = ? AND head_id = ?
+ORDER BY level DESC, metric, reference DESC, source DESC
+"""
+SELECT_RELIABILITY = """
+SELECT source, bin, mean_predicted, observed_rate, n FROM validation_reliability
+WHERE validation_id = ? ORDER BY source, bin
+"""
+SELECT_RUBRIC = "SELECT name, version, definition, created_at FROM rubrics WHERE rubric_hash = ?"
+SELECT_HEAD = """
+SELECT head_id, feature_spec, labels_name, n_tasks, n_occupations, n_folds, cv_metrics,
+       created_at, run_id
+FROM calibration_heads WHERE head_id = ?
+"""
+SELECT_SOURCES = """
+SELECT source, version, count(*) AS n_files, min(origin) AS origin, min(ingested_at) AS ingested_at
+FROM source_files GROUP BY ALL ORDER BY source
+"""
+SELECT_RUNS = """
+SELECT run_id, stage, status, started_at, finished_at, parameters, counts, jobimpact_version
+FROM runs
+WHERE (stage = 'score'
+       AND json_extract_string(parameters, '$.model_id') = ?
+       AND json_extract_string(parameters, '$.rubric_hash') = ?)
+   OR run_id IN (SELECT unnest(?::VARCHAR[]))
+   OR run_id = (SELECT run_id FROM runs WHERE stage = 'ingest' AND status = 'done'
+                ORDER BY started_at DESC LIMIT 1)
+ORDER BY started_at
+"""
+
+
+def summarize_store(
+    db: str | Path,
+    *,
+    model_id: str | None = None,
+    head_id: str | None = None,
+    weighting: str = "rating",
+    major_group: str | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Open the store read-only, summarize it for the report and close it again.
+
+    See :func:`summarize` for the parameters and the returned dict.
+    """
+    from jobimpact.store import open_store
+
+    with open_store(db, read_only=True) as con:
+        return summarize(
+            con,
+            db=Path(db),
+            model_id=model_id,
+            head_id=head_id,
+            weighting=weighting,
+            major_group=major_group,
+            title=title,
+        )
+
+
+def summarize(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    db: Path,
+    model_id: str | None = None,
+    head_id: str | None = None,
+    weighting: str = "rating",
+    major_group: str | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Everything the report shows, read from an open store.
+
+    Parameters
+    ----------
+    con
+        A connection to the store (read-only is enough).
+    db
+        The store's path, named in the report and in error messages.
+    model_id, head_id
+        The scoring to report (default: the latest aggregated one, calibrated first).
+    weighting
+        The task weighting of the roll-up (``rating`` or ``type``).
+    major_group
+        SOC major group to focus on: a code (``15-0000`` or ``15``) or part of its title.
+        The headline, scatter, top lists and wage bins then cover that group only.
+    title
+        Report title (default: a descriptive one).
+
+    Returns
+    -------
+    dict
+        ``title``, ``generated_at``, ``jobimpact_version``, ``store``, ``focus``,
+        ``scoring``, ``coverage``, ``headline``, ``occupations`` (DataFrame),
+        ``major_groups`` (DataFrame), ``wage_bins`` (DataFrame), ``families``,
+        ``top_lists``, ``validation``, ``provenance``.
+    """
+    scoring = _choose_scoring(con, db, model_id=model_id, head_id=head_id, weighting=weighting)
+    keys = [scoring["model_id"], scoring["rubric_hash"], scoring["head_id"]]
+    all_occupations = con.execute(SELECT_OCCUPATIONS, [*keys, weighting]).df()
+    major_groups = con.execute(SELECT_MAJOR_GROUPS, [*keys, weighting]).df()
+    focus = _resolve_focus(major_groups, major_group)
+    occupations = all_occupations
+    if focus is not None:
+        occupations = all_occupations[all_occupations["soc_major"] == focus["soc_major"]]
+        if occupations.empty:
+            raise ConfigError(
+                f"--major-group: got {major_group!r} ({focus['major_group']}) with no scored "
+                f"occupations in {db}, expected a group with scores"
+            )
+    first = all_occupations.iloc[0]
+    scoring.update(
+        creation_axis=str(first["creation_axis"]),
+        displacement_threshold=_float(first["displacement_threshold"]),
+        creation_threshold=_float(first["creation_threshold"]),
+    )
+    axis = scoring["creation_axis"]
+    families = _families(con, keys)
+    provenance = _provenance(con, scoring, families.get("clustering"))
+    scoring["backend"] = ", ".join(provenance["backends"]) or "unknown"
+    return {
+        "title": title or _default_title(focus),
+        "generated_at": datetime.now(UTC).replace(microsecond=0),
+        "jobimpact_version": __version__,
+        "store": str(db),
+        "focus": focus,
+        "scoring": scoring,
+        "coverage": _coverage(con, occupations, major_groups, focus, keys),
+        "headline": _headline(occupations),
+        "occupations": occupations.reset_index(drop=True),
+        "major_groups": major_groups,
+        "wage_bins": wage_bins(occupations, creation_axis=axis),
+        "families": families,
+        "top_lists": _top_lists(con, occupations, keys, weighting=weighting, creation_axis=axis),
+        "validation": _validation(con, keys),
+        "provenance": provenance,
+    }
+
+
+def _float(value: Any) -> float | None:
+    """A plain float, or None for NULL / NaN."""
+    if value is None or pd.isna(value):
+        return None
+    return float(value)
+
+
+def _default_title(focus: dict[str, str] | None) -> str:
+    base = "How large language models shift work: displacement and creation of tasks"
+    return f"{base} — {focus['major_group']}" if focus else base
+
+
+def _choose_scoring(
+    con: duckdb.DuckDBPyConnection,
+    db: Path,
+    *,
+    model_id: str | None,
+    head_id: str | None,
+    weighting: str,
+) -> dict[str, Any]:
+    """The scoring to report: latest model first, then calibrated before zero-shot."""
+    scorings = con.execute(SELECT_SCORINGS).df()
+    if scorings.empty:
+        n_scores = con.execute(COUNT_TASK_SCORES).fetchone()
+        if n_scores and n_scores[0]:
+            raise StoreError(
+                f"got task scores but no occupation roll-up in {db}, expected an aggregated "
+                "store (run jobimpact aggregate)"
+            )
+        raise StoreError(
+            f"got no scores in {db}, expected a scored and aggregated store "
+            "(run jobimpact score and jobimpact aggregate)"
+        )
+    chosen = scorings
+    wanted = {"model_id": model_id, "head_id": head_id, "weighting": weighting}
+    for column, value in wanted.items():
+        if value is None:
+            continue
+        matching = chosen[chosen[column] == value]
+        if matching.empty:
+            found = ", ".join(repr(v) for v in sorted(set(chosen[column])))
+            raise ConfigError(
+                f"{column}: got {value!r}, expected one aggregated in {db} ({found}); "
+                f"run jobimpact aggregate for it"
+            )
+        chosen = matching
+    chosen = chosen.assign(
+        model_latest=chosen.groupby("model_id")["aggregated_at"].transform("max"),
+        calibrated=chosen["head_id"] != "",
+    ).sort_values(
+        ["model_latest", "calibrated", "aggregated_at"], ascending=False, na_position="last"
+    )
+    row = chosen.iloc[0]
+    return {
+        "model_id": str(row["model_id"]),
+        "rubric_hash": str(row["rubric_hash"]),
+        "head_id": str(row["head_id"]),
+        "method": "calibrated" if row["head_id"] else "zero-shot",
+        "weighting": str(row["weighting"]),
+        "aggregate_run_id": None if pd.isna(row["run_id"]) else str(row["run_id"]),
+        "aggregated_at": None if pd.isna(row["aggregated_at"]) else row["aggregated_at"],
+        "other_scorings": len(scorings) - 1,
+    }
+
+
+def _resolve_focus(major_groups: pd.DataFrame, wanted: str | None) -> dict[str, str] | None:
+    """The major group named by a code (``15-0000``, ``15``) or part of its title."""
+    if wanted is None:
+        return None
+    text = wanted.strip().lower()
+    code = text if "-" in text else f"{text}-0000"
+    hits = major_groups[
+        (major_groups["soc_major"] == code)
+        | major_groups["major_group"].str.lower().str.contains(text, regex=False)
+    ]
+    if len(hits) != 1:
+        options = ", ".join(major_groups["soc_major"])
+        raise ConfigError(
+            f"--major-group: got {wanted!r} ({len(hits)} matches), expected one SOC major "
+            f"group code or a unique part of its title ({options})"
+        )
+    return {"soc_major": str(hits.iloc[0]["soc_major"]), "major_group": hits.iloc[0]["major_group"]}
+
+
+def _coverage(
+    con: duckdb.DuckDBPyConnection,
+    occupations: pd.DataFrame,
+    major_groups: pd.DataFrame,
+    focus: dict[str, str] | None,
+    keys: Sequence[str],
+) -> dict[str, Any]:
+    """How much of the store (or of the focus group) the scores cover.
+
+    ``tasks_scored`` counts the tasks in the occupation roll-up; ``tasks_incomplete`` the
+    tasks of the same occupations or major group(s) that have scores for only some
+    questions (e.g. a creation-only run), which the roll-up leaves out.
+    """
+    totals = con.execute(SELECT_STORE_TOTALS).df().iloc[0]
+    n_tasks, n_occupations = int(totals["n_tasks"]), int(totals["n_occupations"])
+    employment_total = _float(totals["employment"])
+    if focus is not None:
+        group = major_groups[major_groups["soc_major"] == focus["soc_major"]].iloc[0]
+        n_tasks, n_occupations = int(group["n_tasks_total"]), int(group["n_occupations_with_tasks"])
+        employment_total = _float(group["employment_matched"])
+    tasks_scored = int(occupations["n_tasks"].sum())
+    with_scores = con.execute(
+        COUNT_TASKS_WITH_SCORES, [*keys, focus["soc_major"] if focus else None]
+    ).fetchone()
+    employment_covered = float(occupations["employment"].fillna(0).sum())
+    scored_groups = major_groups["n_occupations"].fillna(0) > 0
+    return {
+        "tasks_scored": tasks_scored,
+        "tasks_total": n_tasks,
+        "tasks_incomplete": max((with_scores[0] if with_scores else 0) - tasks_scored, 0),
+        "occupations_scored": len(occupations),
+        "occupations_total": n_occupations,
+        "occupations_complete": int((occupations["n_tasks"] == occupations["n_tasks_total"]).sum()),
+        "employment_covered": employment_covered,
+        "employment_total": employment_total,
+        "employment_share": employment_covered / employment_total if employment_total else None,
+        "oews_employment": _float(totals["oews_employment"]),
+        "major_groups_scored": int(scored_groups.sum()),
+        "major_groups_total": len(major_groups),
+        "has_employment": bool(employment_covered > 0),
+        "is_partial": tasks_scored < n_tasks,
+    }
+
+
+def _share_at_least(frame: pd.DataFrame, column: str, threshold: float) -> float:
+    total = frame["employment"].sum()
+    return float(frame.loc[frame[column] >= threshold, "employment"].sum() / total)
+
+
+def _headline(occupations: pd.DataFrame) -> dict[str, Any]:
+    """Employment-weighted headline figures over occupations with employment.
+
+    The same formulas as the ``economy_impact`` view, over the reported occupations; the
+    range of each exposed-worker share counts an occupation in when the low (or high) end
+    of its 95% bootstrap interval of beta reaches the threshold.
+    """
+    frame = occupations[occupations["employment"].fillna(0) > 0]
+    if frame.empty:
+        return {"available": False}
+    employment = frame["employment"].to_numpy(float)
+    total = float(employment.sum())
+    # Occupations with one scored task have no interval: their point value stands in.
+    low = frame["beta_low"].fillna(frame["beta"])
+    high = frame["beta_high"].fillna(frame["beta"])
+    bounded = frame.assign(beta_low_or_point=low, beta_high_or_point=high)
+    exposed = [
+        {
+            "threshold": threshold,
+            "share": _share_at_least(bounded, "share_exposed", threshold),
+            "low": _share_at_least(bounded, "beta_low_or_point", threshold),
+            "high": _share_at_least(bounded, "beta_high_or_point", threshold),
+        }
+        for threshold in EXPOSURE_THRESHOLDS
+    ]
+    quadrants = []
+    for name in QUADRANTS:
+        members = frame[frame["quadrant"] == name]
+        quadrants.append(
+            {
+                "quadrant": name,
+                "employment": float(members["employment"].sum()),
+                "share": float(members["employment"].sum() / total),
+                "wage_bill": float(members["wage_bill"].fillna(0).sum()),
+                "n_occupations": len(members),
+            }
+        )
+
+    def weighted(column: str) -> float:
+        return float(np.sum(frame[column].to_numpy(float) * employment) / total)
+
+    return {
+        "available": True,
+        "employment": total,
+        "n_occupations": len(frame),
+        "beta": weighted("beta"),
+        "displacement": weighted("displacement"),
+        "augmentation": weighted("augmentation"),
+        "creation": weighted("creation"),
+        "exposed": exposed,
+        "quadrants": quadrants,
+    }
+
+
+def wage_bins(
+    occupations: pd.DataFrame, *, creation_axis: str, n_bins: int = N_WAGE_BINS
+) -> pd.DataFrame:
+    """Employment-weighted wage deciles: each holds about a tenth of the workers.
+
+    Occupations are ordered by annual mean wage and put in the bin that holds the middle
+    of their employment; each bin gets the employment-weighted mean exposure (beta),
+    displacement and creation-axis measure of its occupations.
+    """
+    frame = occupations.dropna(subset=["annual_mean_wage", "employment"])
+    frame = frame[frame["employment"] > 0].sort_values("annual_mean_wage")
+    columns = [
+        "bin",
+        "employment",
+        "n_occupations",
+        "wage_min",
+        "wage_max",
+        "beta",
+        "displacement",
+        creation_axis,
+    ]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    employment = frame["employment"].to_numpy(float)
+    middle = (np.cumsum(employment) - employment / 2) / employment.sum()
+    frame = frame.assign(bin=np.minimum((middle * n_bins).astype(int) + 1, n_bins))
+    rows = []
+    for _, group in frame.groupby("bin"):
+        weights = group["employment"].to_numpy(float)
+        row: dict[str, Any] = {
+            "bin": int(group["bin"].iloc[0]),
+            "employment": float(weights.sum()),
+            "n_occupations": len(group),
+            "wage_min": float(group["annual_mean_wage"].min()),
+            "wage_max": float(group["annual_mean_wage"].max()),
+        }
+        for measure in ("beta", "displacement", creation_axis):
+            row[measure] = float(np.average(group[measure].to_numpy(float), weights=weights))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _top_lists(
+    con: duckdb.DuckDBPyConnection,
+    occupations: pd.DataFrame,
+    keys: Sequence[str],
+    *,
+    weighting: str,
+    creation_axis: str,
+) -> dict[str, Any]:
+    """The most displaced, most created-for and largest at-risk occupations, with drivers."""
+    displaced = occupations.sort_values(["displacement", "employment"], ascending=False)
+    created = occupations.sort_values([creation_axis, "employment"], ascending=False)
+    at_risk = occupations[
+        (occupations["quadrant"] == "at risk") & (occupations["employment"].fillna(0) > 0)
+    ].sort_values("employment", ascending=False)
+    lists = {
+        "displaced": (displaced.head(TOP_N), "displacement"),
+        "created": (created.head(TOP_N), creation_axis),
+        "at_risk": (at_risk.head(TOP_N), "displacement"),
+    }
+    codes = sorted({code for frame, _ in lists.values() for code in frame["onet_soc_code"]})
+    tasks = con.execute(SELECT_TASK_MEASURES, [*keys, codes]).df()
+    if not tasks.empty:
+        # The latest prompt wins when a task's text was scored twice, as in the roll-up.
+        tasks = tasks.sort_values("scored_at").drop_duplicates("task_id", keep="last")
+        weights = task_weights(tasks, weighting=weighting)  # type: ignore[arg-type]
+        share = weights / weights.groupby(tasks["onet_soc_code"]).transform("sum")
+        tasks = tasks.assign(weight_share=share)
+    result: dict[str, Any] = {"n": TOP_N}
+    for name, (frame, measure) in lists.items():
+        result[name] = frame.reset_index(drop=True)
+        result[f"{name}_drivers"] = _drivers(tasks, frame["onet_soc_code"], measure)
+    return result
+
+
+def _drivers(tasks: pd.DataFrame, codes: pd.Series, measure: str) -> dict[str, pd.DataFrame]:
+    """Per occupation, the tasks that add most to its weighted mean of ``measure``."""
+    drivers: dict[str, pd.DataFrame] = {}
+    if tasks.empty:
+        return drivers
+    ranked = tasks.assign(
+        value=tasks[measure], contribution=tasks[measure] * tasks["weight_share"]
+    ).sort_values("contribution", ascending=False)
+    for code, group in ranked[ranked["onet_soc_code"].isin(set(codes))].groupby("onet_soc_code"):
+        drivers[str(code)] = group.head(N_DRIVERS)[
+            ["task_id", "task", "value", "weight_share", "contribution"]
+        ].reset_index(drop=True)
+    return drivers
+
+
+def _families(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[str, Any]:
+    """The latest clustering's families with this scoring's measures, map and emerging tasks."""
+    clustering = con.execute(SELECT_LATEST_CLUSTERING).df()
+    if clustering.empty:
+        return {"available": False, "clustering": None}
+    info = clustering.iloc[0].to_dict()
+    clustering_id = str(info["clustering_id"])
+    families = con.execute(SELECT_FAMILIES, [clustering_id]).df()
+    scores = con.execute(SELECT_FAMILY_SCORES, [clustering_id, *keys]).df()
+    centres = con.execute(SELECT_FAMILY_CENTRES, [clustering_id]).df()
+    emerging = con.execute(SELECT_EMERGING_BY_FAMILY, [clustering_id]).df()
+    table = (
+        families.merge(scores, on="cluster_id", how="left")
+        .merge(centres, on="cluster_id", how="left")
+        .sort_values(["size", "cluster_id"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+    table["n_tasks_scored"] = table["n_tasks_scored"].fillna(0).astype(int)
+    table["examples"] = table["examples"].map(_as_list)
+    table["terms"] = table["terms"].map(_as_list)
+    emerging_lists = emerging.groupby("cluster_id")["task"].apply(list).to_dict()
+    table["emerging"] = [emerging_lists.get(c, [])[:N_EMERGING] for c in table["cluster_id"]]
+    return {
+        "available": True,
+        "clustering": {
+            "clustering_id": clustering_id,
+            "model_id": str(info["model_id"]),
+            "method": str(info["method"]),
+            "n_clusters": int(info["n_clusters"]),
+            "silhouette": _float(info["silhouette"]),
+            "run_id": str(info["run_id"]),
+            "created_at": info["created_at"],
+        },
+        "table": table,
+        "largest": table.head(N_FAMILIES),
+        "n_scored": int((table["n_tasks_scored"] > 0).sum()),
+        "n_emerging": len(emerging),
+    }
+
+
+def _as_list(value: Any) -> list[str]:
+    """A DuckDB list column value as a plain list of strings."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    return [str(item) for item in value]
+
+
+def _validation(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[str, Any]:
+    """The latest validation of this scoring: metrics and reliability curve, if any."""
+    metrics = con.execute(SELECT_VALIDATION, list(keys)).df()
+    if metrics.empty:
+        return {"available": False}
+    first = metrics.iloc[0]
+    reliability = con.execute(SELECT_RELIABILITY, [str(first["validation_id"])]).df()
+    return {
+        "available": True,
+        "table": _validation_table(metrics),
+        "validation_id": str(first["validation_id"]),
+        "run_id": str(first["run_id"]),
+        "mode": str(first["mode"]),
+        "labels_name": str(first["labels_name"]),
+        "created_at": first["created_at"],
+        "metrics": metrics,
+        "reliability": reliability,
+    }
+
+
+METRIC_NAMES = {
+    "auc_exposed": "AUC: exposed (E1 or E2) against not, from zeta",
+    "auc_e1": "AUC: directly exposed (E1) against not, from alpha",
+    "kappa": "Cohen's kappa, three exposure classes",
+    "brier_exposed": "Brier score of P(exposed) (lower is better)",
+    "auc_automation": "AUC: automation (GPT-4 T3 or above)",
+    "pearson_beta": "Pearson r of occupation beta",
+    "spearman_beta": "Spearman rank correlation of occupation beta",
+}
+# (source of the scores, reference labels) → column of the validation table.
+VALIDATION_COLUMNS = {
+    ("ours", "human"): "ours_human",
+    ("gpt4", "human"): "gpt4_human",
+    ("ours", "gpt4"): "ours_gpt4",
+}
+
+
+def _validation_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per level and metric: ours against the human labels (with its interval),
+    GPT-4's labels against the human labels (the paper's reference), ours against GPT-4."""
+    rows = []
+    for (level, metric), group in metrics.groupby(["level", "metric"], sort=False):
+        row: dict[str, Any] = {
+            "level": level,
+            "metric": metric,
+            "name": METRIC_NAMES.get(str(metric), str(metric)),
+            "n": int(group["n"].max()),
+        }
+        for column in VALIDATION_COLUMNS.values():
+            row.update({column: None, f"{column}_low": None, f"{column}_high": None})
+        for found in group.to_dict("records"):
+            name = VALIDATION_COLUMNS.get((str(found["source"]), str(found["reference"])))
+            if name is not None:
+                row[name] = _float(found["value"])
+                row[f"{name}_low"] = _float(found["ci_low"])
+                row[f"{name}_high"] = _float(found["ci_high"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _json(value: Any) -> Any:
+    """A JSON column value (DuckDB returns text) as Python data."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _provenance(
+    con: duckdb.DuckDBPyConnection, scoring: dict[str, Any], clustering: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Rubric, calibration head, data sources and the runs behind the report."""
+    rubric_row = con.execute(SELECT_RUBRIC, [scoring["rubric_hash"]]).fetchone()
+    rubric = None
+    if rubric_row is not None:
+        definition = _json(rubric_row[2])
+        rubric = {
+            "name": rubric_row[0],
+            "version": rubric_row[1],
+            "hash": scoring["rubric_hash"],
+            "system": definition.get("system", ""),
+            "questions": definition.get("questions", []),
+            "task_template": definition.get("task_template", ""),
+            "question_template": definition.get("question_template", ""),
+        }
+    head = None
+    if scoring["head_id"]:
+        heads = con.execute(SELECT_HEAD, [scoring["head_id"]]).df()
+        if not heads.empty:
+            head = heads.iloc[0].to_dict()
+            head["cv_metrics"] = _json(head["cv_metrics"])
+    extra_runs = [
+        run for run in (scoring.get("aggregate_run_id"), clustering and clustering["run_id"]) if run
+    ]
+    runs = con.execute(SELECT_RUNS, [scoring["model_id"], scoring["rubric_hash"], extra_runs]).df()
+    runs["parameters"] = runs["parameters"].map(_json)
+    runs["counts"] = runs["counts"].map(_json)
+    backends = sorted(
+        {
+            str(p.get("backend"))
+            for stage, p in zip(runs["stage"], runs["parameters"], strict=True)
+            if stage == "score" and isinstance(p, dict) and p.get("backend")
+        }
+    )
+    sources = con.execute(SELECT_SOURCES).df()
+    return {
+        "rubric": rubric,
+        "head": head,
+        "runs": runs,
+        "backends": backends,
+        "sources": sources,
+        "versions": dict(zip(sources["source"], sources["version"], strict=True)),
+    }
