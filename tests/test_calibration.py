@@ -249,3 +249,46 @@ def test_calibrate_cli_errors(db: Path, tmp_path: Path) -> None:
     run = CliRunner().invoke(cli, ["calibrate", "--db", str(db), "--labels", str(labels)])
     assert run.exit_code == 1
     assert run.output == "Error: got a store with no scores, expected `jobimpact score` first\n"
+
+
+def test_the_shipped_head_is_intact_and_fits_the_default_model() -> None:
+    from jobimpact.calibration import packaged_head, packaged_heads
+
+    shipped = packaged_heads()
+    assert len(shipped) == 1
+    head = head_from_dict(shipped[0])  # raises if the weights do not match the id
+    assert head.model_id == "qwen2.5-coder-0.5b@1d9614638d18#layer=16"
+    assert head.n_tasks > 9000 and head.n_folds == 5 and head.feature_dim == 896
+    assert head.cv_metrics["software"]["auc"] > 0.88
+    found = packaged_head(model_id=head.model_id, rubric_hash=head.rubric_hash)
+    assert found is not None and found.head_id == head.head_id
+    assert packaged_head(model_id="other", rubric_hash=head.rubric_hash) is None
+
+
+def test_score_labelled_picks_the_occupations_of_the_label_file(
+    mirror_store: Path, mirror_data: Path, tmp_path: Path
+) -> None:
+    store = Path(shutil.copy(mirror_store, tmp_path / "store.duckdb"))
+    run = CliRunner().invoke(
+        cli,
+        ["score", "--db", str(store), "--data-dir", str(mirror_data), "--backend", "fake"]
+        + ["--labelled", "--limit", "300"],
+    )
+    assert run.exit_code == 0 and "300 tasks scored" in run.output, run.output
+    labelled = set(read_labels(default_labels_path(mirror_data)).frame["onet_soc_code"])
+    codes = query_rows(
+        store,
+        "SELECT DISTINCT t.onet_soc_code FROM task_scores JOIN tasks AS t USING (task_id)",
+    )
+    assert codes and {c for (c,) in codes} <= labelled
+
+
+def test_score_rejects_an_option_the_backend_does_not_take(db: Path) -> None:
+    run = CliRunner().invoke(
+        cli, ["score", "--db", str(db), "--backend", "fake", "--questions", "creation"]
+    )
+    assert run.exit_code == 1
+    assert run.output == (
+        "Error: scoring backend 'fake': got option questions, expected some of feature_dim, "
+        "rubric, seed\n"
+    )

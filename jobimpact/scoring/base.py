@@ -321,6 +321,16 @@ def available_backends() -> list[str]:
     return sorted(names)
 
 
+def _parameters(factory: ScorerFactory) -> set[str] | None:
+    """Keyword parameters a factory takes, or None when it takes any (``**kwargs``)."""
+    import inspect
+
+    signature = inspect.signature(factory)
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        return None
+    return set(signature.parameters)
+
+
 def get_backend(name: str, **params: Any) -> Scorer:
     """Create the scoring backend registered as ``name``.
 
@@ -344,6 +354,13 @@ def get_backend(name: str, **params: Any) -> Scorer:
     if factory is None:
         raise ConfigError(
             f"scoring backend: got {name!r}, expected one of {', '.join(available_backends())}"
+        )
+    accepted = _parameters(factory)
+    unknown = sorted(set(params) - accepted) if accepted is not None else []
+    if unknown:
+        raise ConfigError(
+            f"scoring backend {name!r}: got option {', '.join(unknown)}, expected some of "
+            f"{', '.join(sorted(accepted or ()))}"
         )
     scorer = factory(**params)
     if not isinstance(scorer, Scorer):
