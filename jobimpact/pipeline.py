@@ -939,6 +939,8 @@ def validate(
             con, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id
         )
     measures = measures.sort_values("scored_at").drop_duplicates("task_id", keep="last")
+    # tasks asked only some questions zero-shot (score --questions) cannot be compared
+    measures = measures.dropna(subset=["alpha", "beta", "zeta", "displacement"])
     scored = matched.frame.drop(columns=["task_type", "onet_soc_code"]).merge(
         measures[
             ["task_id", "onet_soc_code", "task_type", "alpha", "beta", "zeta", "displacement"]
