@@ -271,8 +271,10 @@ def test_score_labelled_picks_the_occupations_of_the_label_file(
     store = Path(shutil.copy(mirror_store, tmp_path / "store.duckdb"))
     run = CliRunner().invoke(
         cli,
-        ["score", "--db", str(store), "--data-dir", str(mirror_data), "--backend", "fake"]
-        + ["--labelled", "--limit", "300"],
+        [
+            *("score", "--db", str(store), "--data-dir", str(mirror_data)),
+            *("--backend", "fake", "--labelled", "--limit", "300"),
+        ],
     )
     assert run.exit_code == 0 and "300 tasks scored" in run.output, run.output
     labelled = set(read_labels(default_labels_path(mirror_data)).frame["onet_soc_code"])
