@@ -85,7 +85,11 @@ def run(
 
     progress("ingest", 0, 1)
     ingested = pipeline.ingest(db=db, data_dir=data_dir)
-    summary.lines["ingest"] = "unchanged" if not ingested.changed else f"{ingested.counts}"
+    summary.lines["ingest"] = (
+        "unchanged"
+        if not ingested.changed
+        else ", ".join(f"{n:,} {table}" for table, n in ingested.counts.items())
+    )
     progress("ingest", 1, 1)
 
     params = dict(scorer_params or {})
