@@ -565,7 +565,7 @@ def cluster(db: Path, embedder: str, model: str | None, seed: int, force: bool) 
 @click.option("--sample", type=int, default=None, help="Score N occupations across major groups.")
 @click.option("--backend", default="transformers", show_default=True, help="Scoring backend.")
 @click.option("--model", default=None, help="Registered model name, folder, .gguf file or hub id.")
-@click.option("--embedder", default="minilm", show_default=True, help="Embedding backend.")
+@embedder_option
 @click.option(
     "--out",
     "out_dir",

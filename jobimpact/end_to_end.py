@@ -46,7 +46,7 @@ def run(
     sample: int | None = None,
     backend: str = "transformers",
     model: str | None = None,
-    embedder: str = "minilm",
+    embedder: str = "sentence-transformers",
     out_dir: Path = Path("reports"),
     formats: Sequence[str] = ("html", "pdf"),
     batch_size: int = 16,

@@ -42,3 +42,14 @@ def test_run_does_every_stage_then_only_new_work(tmp_path: Path) -> None:
     again = run(**kwargs)  # type: ignore[arg-type]
     assert again.lines["ingest"] == "unchanged"
     assert again.lines["score"].startswith("0 tasks scored, ")
+
+
+def test_run_defaults_are_registered_backends() -> None:
+    import inspect
+
+    from jobimpact.embedding import available_embedders
+    from jobimpact.scoring import available_backends
+
+    defaults = inspect.signature(run).parameters
+    assert defaults["embedder"].default in available_embedders()
+    assert defaults["backend"].default in available_backends()
