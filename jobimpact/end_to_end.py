@@ -105,7 +105,7 @@ def run(
     )
     summary.lines["score"] = (
         f"{scored.scored:,} tasks scored, {scored.already_scored:,} already scored, "
-        f"{scored.failed:,} failed; head {scored.head_id or 'none (zero-shot)'}"
+        f"{scored.failed:,} failed; calibration head {scored.head_id or 'none (zero-shot)'}"
     )
     progress("score", 1, 1)
 

@@ -302,6 +302,7 @@ def score(
         already_scored=len(tasks) - len(todo),
         scored=0,
         failed=0,
+        head_id=head.head_id if head else "",
     )
     if not todo:
         return result

@@ -207,6 +207,8 @@ def test_scoring_applies_an_existing_head_to_new_tasks(
     result = calibrate(db=labelled_store, labels=default_labels_path(mirror_data))
     scored = score(db=labelled_store, scorer=get_backend("fake", feature_dim=16), limit=1500)
     assert scored.head_id == result.head_id and scored.scored > 0
+    again = score(db=labelled_store, scorer=get_backend("fake", feature_dim=16), limit=1500)
+    assert again.scored == 0 and again.head_id == result.head_id
     missing = query_rows(
         labelled_store,
         "SELECT count(*) FROM (SELECT DISTINCT task_id FROM task_scores WHERE head_id = '') z "
