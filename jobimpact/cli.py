@@ -50,6 +50,23 @@ data_dir_option = click.option(
     show_default=True,
     help=f"Where raw sources are kept, under raw/<source>/<version>/ (or ${config.ENV_DATA_DIR}).",
 )
+labels_option = click.option(
+    "--labels",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Label file with GPTs-are-GPTs columns (default: the fetched full_labelset.tsv).",
+)
+model_id_option = click.option(
+    "--model-id", default=None, help="Model of the scoring to use (default: the latest scored)."
+)
+rubric_hash_option = click.option(
+    "--rubric-hash", default=None, help="Rubric of that scoring (default: the latest)."
+)
+head_id_option = click.option(
+    "--head-id",
+    default=None,
+    help="Calibration head of that scoring (default: the latest applied; 'none': zero-shot).",
+)
 onet_version_option = click.option(
     "--onet-version",
     default=config.DEFAULT_ONET_VERSION,
@@ -330,14 +347,9 @@ def score(
 @cli.command()
 @db_option
 @data_dir_option
-@click.option(
-    "--labels",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Label file with GPTs-are-GPTs columns (default: the fetched full_labelset.tsv).",
-)
-@click.option("--model-id", default=None, help="Scoring whose features to use (default: latest).")
-@click.option("--rubric-hash", default=None, help="Rubric of that scoring (default: latest).")
+@labels_option
+@model_id_option
+@rubric_hash_option
 @click.option("--folds", type=int, default=5, show_default=True, help="Occupation-grouped folds.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -391,19 +403,10 @@ def calibrate(
 @cli.command()
 @db_option
 @data_dir_option
-@click.option(
-    "--labels",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Label file with GPTs-are-GPTs columns (default: the fetched full_labelset.tsv).",
-)
-@click.option("--model-id", default=None, help="Scoring to validate (default: the latest).")
-@click.option("--rubric-hash", default=None, help="Rubric of that scoring (default: latest).")
-@click.option(
-    "--head-id",
-    default=None,
-    help="Calibration head of that scoring (default: the latest applied; 'none': zero-shot).",
-)
+@labels_option
+@model_id_option
+@rubric_hash_option
+@head_id_option
 @click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap resamples.")
 def validate(
     db: Path,
@@ -443,13 +446,9 @@ def validate(
 
 @cli.command()
 @db_option
-@click.option("--model-id", default=None, help="Scoring to roll up (default: the latest).")
-@click.option("--rubric-hash", default=None, help="Rubric of that scoring (default: the latest).")
-@click.option(
-    "--head-id",
-    default=None,
-    help="Calibration head of that scoring (default: the latest applied; 'none': zero-shot).",
-)
+@model_id_option
+@rubric_hash_option
+@head_id_option
 @click.option(
     "--weighting",
     type=click.Choice(["rating", "type"]),
@@ -664,10 +663,8 @@ def models() -> None:
     default=None,
     help="Focus on one SOC major group: its code (15-0000) or part of its title.",
 )
-@click.option("--model-id", default=None, help="Scoring to report (default: the latest).")
-@click.option(
-    "--head-id", default=None, help="Calibration head; 'none' for zero-shot (default: calibrated)."
-)
+@model_id_option
+@head_id_option
 @click.option(
     "--weighting",
     type=click.Choice(["rating", "type"]),
