@@ -50,6 +50,32 @@ data_dir_option = click.option(
     show_default=True,
     help=f"Where raw sources are kept, under raw/<source>/<version>/ (or ${config.ENV_DATA_DIR}).",
 )
+mirror_option = click.option(
+    "--mirror",
+    envvar=config.ENV_MIRROR,
+    default=None,
+    help=f"Folder or http(s) URL laid out like the data mirror (or ${config.ENV_MIRROR}).",
+)
+sample_option = click.option(
+    "--sample", type=int, default=None, help="Score N occupations across major groups."
+)
+backend_option = click.option(
+    "--backend", default="transformers", show_default=True, help="Scoring backend."
+)
+model_option = click.option(
+    "--model", default=None, help="Registered model name, folder, .gguf file or hub id."
+)
+report_out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for jobimpact_report.html and .pdf.",
+)
+report_formats_option = click.option(
+    "--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both."
+)
 labels_option = click.option(
     "--labels",
     type=click.Path(path_type=Path),
@@ -104,12 +130,7 @@ def cli(verbose: int, quiet: bool) -> None:
     help="Fetch only this source (repeatable); default: all.",
 )
 @data_dir_option
-@click.option(
-    "--mirror",
-    envvar=config.ENV_MIRROR,
-    default=None,
-    help=f"Folder or http(s) URL laid out like the data mirror (or ${config.ENV_MIRROR}).",
-)
+@mirror_option
 @onet_version_option
 @oews_version_option
 @click.option("--force", is_flag=True, help="Download again even if a verified copy exists.")
@@ -263,8 +284,8 @@ def status(db: Path) -> None:
 
 @cli.command()
 @db_option
-@click.option("--backend", default="transformers", show_default=True, help="Scoring backend.")
-@click.option("--model", default=None, help="Registered model name, folder, .gguf file or hub id.")
+@backend_option
+@model_option
 @click.option("--rubric", default=None, help="Rubric name or TOML file (default: exposure).")
 @click.option(
     "--questions",
@@ -273,7 +294,7 @@ def status(db: Path) -> None:
     "when a calibration head answers the others).",
 )
 @click.option("--occupations", default=None, help="Comma-separated O*NET-SOC codes to score.")
-@click.option("--sample", type=int, default=None, help="Score N occupations across major groups.")
+@sample_option
 @click.option("--limit", type=int, default=None, help="Score at most N tasks.")
 @click.option(
     "--labelled",
@@ -555,31 +576,13 @@ def cluster(db: Path, embedder: str, model: str | None, seed: int, force: bool) 
 @cli.command()
 @db_option
 @data_dir_option
-@click.option(
-    "--mirror",
-    envvar=config.ENV_MIRROR,
-    default=None,
-    help=f"Folder or http(s) URL laid out like the data mirror (or ${config.ENV_MIRROR}).",
-)
-@click.option("--sample", type=int, default=None, help="Score N occupations across major groups.")
-@click.option("--backend", default="transformers", show_default=True, help="Scoring backend.")
-@click.option("--model", default=None, help="Registered model name, folder, .gguf file or hub id.")
+@mirror_option
+@sample_option
+@backend_option
+@model_option
 @embedder_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Folder for the report.",
-)
-@click.option(
-    "--format",
-    "formats",
-    default="html,pdf",
-    show_default=True,
-    help="Report formats, comma-separated.",
-)
+@report_out_option
+@report_formats_option
 @click.option("--batch-size", type=int, default=16, show_default=True)
 def run(
     db: Path,
@@ -646,17 +649,8 @@ def models() -> None:
 
 @cli.command()
 @db_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Folder for jobimpact_report.html and .pdf.",
-)
-@click.option(
-    "--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both."
-)
+@report_out_option
+@report_formats_option
 @click.option("--title", default=None, help="Report title.")
 @click.option(
     "--major-group",
