@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from jobimpact.errors import ConfigError
+from jobimpact.extras import require
 
 __all__ = [
     "TARGETS",
@@ -67,11 +68,25 @@ TARGETS: dict[str, Target] = {
 }
 
 
-def targets_frame(labels: pd.DataFrame, questions: Sequence[str]) -> pd.DataFrame:
-    """0/1 targets per question (NaN where the label column is empty or absent)."""
+Questions = Mapping[str, str] | Sequence[str]
+
+
+def question_roles(questions: Questions) -> dict[str, str]:
+    """Question key → role: a mapping as given, a sequence of keys that are role names."""
+    if isinstance(questions, Mapping):
+        return dict(questions)
+    return {question: question for question in questions}
+
+
+def targets_frame(labels: pd.DataFrame, questions: Questions) -> pd.DataFrame:
+    """0/1 targets per question (NaN where the label column is empty or absent).
+
+    ``questions``: rubric question keys whose role has a target in :data:`TARGETS`, or a
+    mapping of question key → role.
+    """
     out = {}
-    for question in questions:
-        target = TARGETS[question]
+    for question, role in question_roles(questions).items():
+        target = TARGETS[role]
         values = labels[target.column]
         out[question] = np.where(values.isna(), np.nan, values.isin(target.positive).astype(float))
     return pd.DataFrame(out, index=labels.index)
@@ -191,6 +206,7 @@ def _fit_one(
     features: FloatArray, y: FloatArray, groups: npt.NDArray[Any], cs: Sequence[float]
 ) -> tuple[LinearModel, float]:
     """Standardise, then a logistic regression with C chosen by grouped inner CV."""
+    require("sklearn", purpose="calibration heads")
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
@@ -229,7 +245,7 @@ def fit_head(
     feature_spec: str,
     labels_name: str,
     labels_sha256: str,
-    questions: Sequence[str] = tuple(TARGETS),
+    questions: Questions = tuple(TARGETS),
     n_folds: int = 5,
     cs: Sequence[float] = DEFAULT_CS,
     random_state: int = 0,
@@ -243,8 +259,9 @@ def fit_head(
     labels : DataFrame
         Rows aligned with ``features``: ``onet_soc_code`` and the label columns named by
         :data:`TARGETS` (``human``, ``gpt4_automation``).
-    questions : sequence of str
-        Rubric questions to learn (keys of :data:`TARGETS`).
+    questions : sequence of str, or mapping of str to str
+        Rubric questions to learn: keys that are role names of :data:`TARGETS`, or a
+        mapping of question key → role (for rubrics with other keys).
     n_folds : int
         Outer folds, grouped by occupation.
     cs : sequence of float
@@ -257,16 +274,17 @@ def fit_head(
     """
     import sklearn
 
-    _check_fit_inputs(features, labels, questions, n_folds)
+    roles = question_roles(questions)
+    _check_fit_inputs(features, labels, roles, n_folds)
     codes = labels["onet_soc_code"].astype(str).to_numpy()
     folds = assign_folds(list(codes), n_folds, random_state)
     fold_of_row = np.array([folds[c] for c in codes])
-    targets = targets_frame(labels, questions)
+    targets = targets_frame(labels, roles)
     weights: dict[tuple[str, int], LinearModel] = {}
     chosen_c: dict[str, dict[str, float]] = {}
     metrics: dict[str, dict[str, float]] = {}
-    oof = pd.DataFrame(index=labels.index, columns=list(questions), dtype=float)
-    for question in questions:
+    oof = pd.DataFrame(index=labels.index, columns=list(roles), dtype=float)
+    for question in roles:
         has = targets[question].notna().to_numpy()
         y = targets[question].to_numpy()
         chosen_c[question] = {}
@@ -290,7 +308,7 @@ def fit_head(
         n_occupations=len(folds),
         folds=folds,
         weights=weights,
-        targets={q: TARGETS[q].description for q in questions},
+        targets={q: TARGETS[role].description for q, role in roles.items()},
         cv_metrics=metrics,
         params={
             "estimator": "StandardScaler + LogisticRegression (L2)",
@@ -308,12 +326,12 @@ def fit_head(
 
 
 def _check_fit_inputs(
-    features: FloatArray, labels: pd.DataFrame, questions: Sequence[str], n_folds: int
+    features: FloatArray, labels: pd.DataFrame, roles: Mapping[str, str], n_folds: int
 ) -> None:
-    unknown = sorted(set(questions) - set(TARGETS))
+    unknown = sorted(set(roles.values()) - set(TARGETS))
     if unknown:
         raise ConfigError(
-            f"calibration questions: got {', '.join(unknown)}, "
+            f"calibration questions: got roles {', '.join(unknown)}, "
             f"expected some of {', '.join(TARGETS)}"
         )
     if len(features) != len(labels):
@@ -328,8 +346,8 @@ def _check_fit_inputs(
             f"occupations, expected at least {MIN_TASKS} tasks in {max(MIN_OCCUPATIONS, n_folds)} "
             "occupations (score the labelled occupations first: jobimpact score --labelled)"
         )
-    for question in questions:
-        column = TARGETS[question].column
+    for question, role in roles.items():
+        column = TARGETS[role].column
         if column not in labels or labels[column].notna().sum() == 0:
             raise ConfigError(
                 f"calibration of {question!r}: got no {column!r} labels, expected that column "

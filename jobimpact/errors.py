@@ -1,22 +1,41 @@
 """Errors that jobimpact raises for its users.
 
 Every error a user can cause (bad input, a failed download, a store that cannot be
-opened) is a :class:`JobImpactError`; the CLI prints it as one line and exits non-zero.
-Anything else is a bug and keeps its traceback.
+opened, a stage run before the one it needs) is a :class:`JobImpactError`; the CLI prints
+it as one line and exits non-zero. Errors of other libraries are mapped to these at the
+boundary where they happen (DuckDB in ``store/``, HTTP in the backends, file writes in
+:func:`jobimpact.outputs.write_atomic`). Anything else is a bug and keeps its traceback.
 
 ::
 
     JobImpactError
-    ├── ConfigError      an option or environment variable has a wrong value
-    ├── FetchError       a download or mirror copy failed or did not verify
-    ├── DataError        an input file is missing, malformed or inconsistent
-    ├── StoreError       the DuckDB store cannot be opened, migrated or queried
-    └── ScoringError     a scoring backend or model failed
+    ├── ConfigError        an option or environment variable has a wrong value
+    ├── NotReadyError      an earlier stage has not run yet (e.g. aggregate before score)
+    ├── DependencyError    an optional library is missing; names the extra to install
+    ├── FetchError         a download or mirror copy failed or did not verify
+    ├── DataError          an input file is missing, malformed or inconsistent
+    ├── StoreError         the DuckDB store cannot be opened, migrated, read or written
+    ├── OutputError        an output file (report, export, head) cannot be written
+    ├── ScoringError       a scoring backend or model failed
+    └── EmbeddingError     an embedding model failed or returned unusable vectors
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "DependencyError",
+    "EmbeddingError",
+    "FetchError",
+    "JobImpactError",
+    "NotReadyError",
+    "OutputError",
+    "ScoringError",
+    "StoreError",
+]
 
 
 class JobImpactError(Exception):
@@ -27,16 +46,32 @@ class ConfigError(JobImpactError):
     """An option or environment variable has a value jobimpact cannot use."""
 
 
+class NotReadyError(JobImpactError):
+    """A stage needs the output of an earlier one that has not run; the message names it."""
+
+
+class DependencyError(JobImpactError):
+    """An optional library is not installed; the message names the extra that brings it."""
+
+
 class FetchError(JobImpactError):
     """A public source could not be downloaded, copied or verified."""
 
 
 class StoreError(JobImpactError):
-    """The DuckDB store could not be opened, migrated or queried."""
+    """The DuckDB store could not be opened, migrated, read or written."""
+
+
+class OutputError(JobImpactError):
+    """An output file could not be written; the previous file, if any, is left in place."""
 
 
 class ScoringError(JobImpactError):
     """A scoring backend or model failed."""
+
+
+class EmbeddingError(JobImpactError):
+    """An embedding model failed or returned vectors of the wrong shape or values."""
 
 
 class DataError(JobImpactError):

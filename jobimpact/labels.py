@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from jobimpact import tabular
-from jobimpact.config import raw_dir
+from jobimpact.sources.base import raw_dir
 from jobimpact.sources.checks import sha256_file
 
 __all__ = ["EXPOSURE_LABELS", "Labels", "default_labels_path", "match_labels", "read_labels"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fixtures import MIRROR, write_fixture_release
 
-from jobimpact.pipeline import ingest
+from jobimpact.pipeline import run_ingest
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def db(tmp_path: Path) -> Path:
     """A store ingested from the tiny fixture release."""
     paths = write_fixture_release(tmp_path / "data")
     store = tmp_path / "store.duckdb"
-    ingest(db=store, data_dir=paths.data_dir)
+    run_ingest(db=store, data_dir=paths.data_dir)
     return store
 
 
@@ -36,7 +36,7 @@ def mirror_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def mirror_store(mirror_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store ingested from the real mirror (copy it before writing to it)."""
     store = tmp_path_factory.mktemp("mirror_store") / "store.duckdb"
-    ingest(db=store, data_dir=mirror_data)
+    run_ingest(db=store, data_dir=mirror_data)
     return store
 
 
@@ -47,13 +47,13 @@ def labelled_scored_store(
     """The mirror store with 30 labelled occupations scored by the fake scorer (copy it
     before writing to it)."""
     from jobimpact.labels import default_labels_path, read_labels
-    from jobimpact.pipeline import score
+    from jobimpact.pipeline import run_score
     from jobimpact.scoring import get_backend
 
     store = tmp_path_factory.mktemp("labelled") / "store.duckdb"
     shutil.copy(mirror_store, store)
     codes = sorted(read_labels(default_labels_path(mirror_data)).frame["onet_soc_code"].unique())
-    score(db=store, scorer=get_backend("fake", feature_dim=16), occupations=codes[:30])
+    run_score(db=store, scorer=get_backend("fake", feature_dim=16), occupations=codes[:30])
     return store
 
 
@@ -63,9 +63,9 @@ def labelled_calibrated_store(
 ) -> Path:
     """:func:`labelled_scored_store` with a calibration head fitted and applied (copy it)."""
     from jobimpact.labels import default_labels_path
-    from jobimpact.pipeline import calibrate
+    from jobimpact.pipeline import run_calibrate
 
     store = tmp_path_factory.mktemp("calibrated") / "store.duckdb"
     shutil.copy(labelled_scored_store, store)
-    calibrate(db=store, labels=default_labels_path(mirror_data))
+    run_calibrate(db=store, labels=default_labels_path(mirror_data))
     return store

@@ -121,12 +121,12 @@ def test_human_labels_reproduce_the_published_headline(tmp_path: Path) -> None:
     mirror = Path(__file__).resolve().parents[2] / "shared" / "data"
     if not (mirror / "labels" / "gpts-are-gpts" / "full_labelset.tsv").is_file():
         pytest.skip("the data mirror is not beside the checkout")
-    from jobimpact.pipeline import ingest
+    from jobimpact.pipeline import run_ingest
     from jobimpact.sources import fetch
     from jobimpact.store import open_store
 
     fetch(data_dir=tmp_path, mirror=mirror, progress=False)
-    ingest(db=tmp_path / "s.duckdb", data_dir=tmp_path)
+    run_ingest(db=tmp_path / "s.duckdb", data_dir=tmp_path)
     with open_store(tmp_path / "s.duckdb", read_only=True) as con:
         tasks = con.execute(
             "SELECT task_id, onet_soc_code, task_type, importance, relevance FROM tasks"

@@ -23,7 +23,7 @@ from jobimpact.calibration import (
 from jobimpact.cli import cli
 from jobimpact.errors import ConfigError, DataError
 from jobimpact.labels import default_labels_path, read_labels
-from jobimpact.pipeline import aggregate, apply_head, calibrate, score
+from jobimpact.pipeline import apply_head, run_aggregate, run_calibrate, run_score
 from jobimpact.scoring import get_backend
 from jobimpact.store import open_store
 from jobimpact.store.calibration import read_head, write_head
@@ -170,7 +170,7 @@ def test_calibrate_stores_a_head_and_scores_every_featured_task(
     labelled_store: Path, mirror_data: Path
 ) -> None:
     labels = default_labels_path(mirror_data)
-    result = calibrate(db=labelled_store, labels=labels)
+    result = run_calibrate(db=labelled_store, labels=labels)
     assert result.n_occupations == 30 and result.n_labelled == 9586
     assert (
         result.applied
@@ -194,20 +194,20 @@ def test_calibrate_stores_a_head_and_scores_every_featured_task(
     )
     assert creation == [(result.applied,)]
     # a second calibration on the same data is the same head and adds nothing
-    again = calibrate(db=labelled_store, labels=labels)
+    again = run_calibrate(db=labelled_store, labels=labels)
     assert again.head_id == result.head_id and again.applied == 0
     # aggregation picks the calibrated scores by default, zero-shot on request
-    assert aggregate(db=labelled_store, n_boot=0).head_id == result.head_id
-    assert aggregate(db=labelled_store, head_id="", n_boot=0).head_id == ""
+    assert run_aggregate(db=labelled_store, n_boot=0).head_id == result.head_id
+    assert run_aggregate(db=labelled_store, head_id="", n_boot=0).head_id == ""
 
 
 def test_scoring_applies_an_existing_head_to_new_tasks(
     labelled_store: Path, mirror_data: Path
 ) -> None:
-    result = calibrate(db=labelled_store, labels=default_labels_path(mirror_data))
-    scored = score(db=labelled_store, scorer=get_backend("fake", feature_dim=16), limit=1500)
+    result = run_calibrate(db=labelled_store, labels=default_labels_path(mirror_data))
+    scored = run_score(db=labelled_store, scorer=get_backend("fake", feature_dim=16), limit=1500)
     assert scored.head_id == result.head_id and scored.scored > 0
-    again = score(db=labelled_store, scorer=get_backend("fake", feature_dim=16), limit=1500)
+    again = run_score(db=labelled_store, scorer=get_backend("fake", feature_dim=16), limit=1500)
     assert again.scored == 0 and again.head_id == result.head_id
     missing = query_rows(
         labelled_store,

@@ -18,7 +18,8 @@ from jobimpact.clustering import (
     nearest_cluster,
     project_2d,
 )
-from jobimpact.embedding import FakeEmbedder, embed_texts
+from jobimpact.embedding import embed_texts
+from jobimpact.embedding.fake import FakeEmbedder
 from jobimpact.errors import ConfigError, DataError
 
 pytest.importorskip("sklearn", reason="scikit-learn is not installed")

@@ -12,8 +12,6 @@ import pytest
 from jobimpact.embedding import (
     Embedder,
     EmbeddingCache,
-    FakeEmbedder,
-    FloatArray,
     MemoryEmbeddingCache,
     available_embedders,
     embed_texts,
@@ -21,7 +19,9 @@ from jobimpact.embedding import (
     register_embedder,
     text_hash,
 )
-from jobimpact.errors import ConfigError, DataError, ScoringError, StoreError
+from jobimpact.embedding.base import FloatArray
+from jobimpact.embedding.fake import FakeEmbedder
+from jobimpact.errors import ConfigError, DataError, EmbeddingError, StoreError
 
 TASKS = [
     "Repair and maintain diesel engines of trucks and buses.",
@@ -130,7 +130,9 @@ def test_bad_inputs_raise_user_errors() -> None:
         get_embedder("nope")
     with pytest.raises(ConfigError, match="dimension: got 1"):
         get_embedder("fake", dimension=1)
-    with pytest.raises(ConfigError, match="embedder 'fake': got parameters"):
+    with pytest.raises(
+        ConfigError, match="embedder 'fake': got option colour, expected some of dimension"
+    ):
         get_embedder("fake", colour="red")
 
 
@@ -139,7 +141,7 @@ def test_wrong_shapes_from_embedder_or_cache_are_reported() -> None:
         def encode(self, texts: Sequence[str]) -> FloatArray:
             return np.zeros((len(texts) + 1, 4), dtype=np.float32)
 
-    with pytest.raises(ScoringError, match=r"got output of shape \(3, 4\), expected \(2, "):
+    with pytest.raises(EmbeddingError, match=r"got output of shape \(3, 4\), expected \(2, "):
         embed_texts(["a", "b"], embedder=Broken())
 
     cache = MemoryEmbeddingCache()

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from fixtures import MIRROR, query_rows
 
-from jobimpact.end_to_end import STAGES, run
+from jobimpact.pipeline import STAGES, run
+from jobimpact.settings import Settings
 
 pytest.importorskip("sklearn")
 
@@ -18,7 +19,7 @@ def test_run_does_every_stage_then_only_new_work(tmp_path: Path) -> None:
     from sklearn.cluster import MiniBatchKMeans
 
     seen: list[str] = []
-    kwargs = dict(
+    settings = Settings(
         db=tmp_path / "store.duckdb",
         data_dir=tmp_path / "data",
         mirror=str(MIRROR),
@@ -27,9 +28,13 @@ def test_run_does_every_stage_then_only_new_work(tmp_path: Path) -> None:
         embedder="fake",
         out_dir=tmp_path / "reports",
         formats=("html",),
-        cluster_estimator=MiniBatchKMeans(n_clusters=12, random_state=0, n_init=1),
     )
-    summary = run(**kwargs, progress=lambda stage, done, total: seen.append(stage))  # type: ignore[arg-type]
+    estimator = MiniBatchKMeans(n_clusters=12, random_state=0, n_init=1)
+    summary = run(
+        settings,
+        cluster_estimator=estimator,
+        progress=lambda stage, done, total: seen.append(stage),
+    )
     assert list(dict.fromkeys(seen)) == list(STAGES)
     assert list(summary.lines) == list(STAGES)
     assert [p.name for p in summary.report_files] == ["jobimpact_report.html"]
@@ -39,17 +44,14 @@ def test_run_does_every_stage_then_only_new_work(tmp_path: Path) -> None:
     # the fake scorer has no calibration head: its labelled tasks are validated zero-shot
     assert summary.lines["validate"] == "111 labelled tasks, zero-shot"
 
-    again = run(**kwargs)  # type: ignore[arg-type]
+    again = run(settings, cluster_estimator=estimator)
     assert again.lines["ingest"] == "unchanged"
     assert again.lines["score"].startswith("0 tasks scored, ")
 
 
 def test_run_defaults_are_registered_backends() -> None:
-    import inspect
-
     from jobimpact.embedding import available_embedders
     from jobimpact.scoring import available_backends
 
-    defaults = inspect.signature(run).parameters
-    assert defaults["embedder"].default in available_embedders()
-    assert defaults["backend"].default in available_backends()
+    assert Settings().embedder in available_embedders()
+    assert Settings().backend in available_backends()

@@ -10,8 +10,8 @@ import numpy.typing as npt
 from fixtures import query_rows
 from sklearn.cluster import KMeans
 
-from jobimpact.embedding import FakeEmbedder
-from jobimpact.pipeline import cluster, embed, score
+from jobimpact.embedding.fake import FakeEmbedder
+from jobimpact.pipeline import run_cluster, run_embed, run_score
 from jobimpact.scoring.fake import FakeScorer
 
 
@@ -29,7 +29,7 @@ class CountingEmbedder(FakeEmbedder):
 
 def test_embed_caches_each_distinct_text_once(db: Path) -> None:
     embedder = CountingEmbedder()
-    counts = embed(db=db, embedder=embedder)
+    counts = run_embed(db=db, embedder=embedder).counts
     distinct = query_rows(
         db,
         "SELECT count(DISTINCT h) FROM (SELECT text_sha256 AS h FROM tasks UNION ALL "
@@ -39,13 +39,13 @@ def test_embed_caches_each_distinct_text_once(db: Path) -> None:
     assert embedder.encoded == distinct
     assert query_rows(db, "SELECT count(*) FROM embeddings") == [(distinct,)]
     again = CountingEmbedder()
-    embed(db=db, embedder=again)
+    run_embed(db=db, embedder=again)
     assert again.encoded == 0
 
 
 def test_cluster_stores_families_and_reuses_them(db: Path) -> None:
     embedder = CountingEmbedder()
-    first = cluster(
+    first = run_cluster(
         db=db, embedder=embedder, estimator=KMeans(n_clusters=3, n_init=2, random_state=0)
     )
     assert (first.n_clusters, first.reused) == (3, False)
@@ -60,15 +60,15 @@ def test_cluster_stores_families_and_reuses_them(db: Path) -> None:
     assert all(label and n_examples >= 1 for _, label, n_examples in labels)
     n_emerging = query_rows(db, "SELECT count(*) FROM emerging_tasks")[0][0]
     assert query_rows(db, "SELECT count(*) FROM emerging_task_clusters") == [(n_emerging,)]
-    again = cluster(
+    again = run_cluster(
         db=db, embedder=embedder, estimator=KMeans(n_clusters=3, n_init=2, random_state=0)
     )
     assert again.reused and again.clustering_id == first.clustering_id
 
 
 def test_family_view_joins_scores_and_emerging_tasks(db: Path) -> None:
-    score(db=db, scorer=FakeScorer())
-    cluster(
+    run_score(db=db, scorer=FakeScorer())
+    run_cluster(
         db=db,
         embedder=FakeEmbedder(dimension=64),
         estimator=KMeans(n_clusters=2, n_init=2, random_state=0),

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from jobimpact.embedding import FakeEmbedder
-from jobimpact.pipeline import aggregate, cluster, embed
+from jobimpact.embedding.fake import FakeEmbedder
+from jobimpact.pipeline import run_aggregate, run_cluster, run_embed
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -43,9 +43,11 @@ def analyst_store(
     store = tmp_path_factory.mktemp("notebooks") / "jobimpact.duckdb"
     shutil.copy(labelled_calibrated_store, store)
     embedder = FakeEmbedder(dimension=64)
-    embed(db=store, embedder=embedder, kinds=("tasks", "emerging"))
-    cluster(db=store, embedder=embedder, estimator=KMeans(n_clusters=24, n_init=1, random_state=0))
-    aggregate(db=store)
+    run_embed(db=store, embedder=embedder, kinds=("tasks", "emerging"))
+    run_cluster(
+        db=store, embedder=embedder, estimator=KMeans(n_clusters=24, n_init=1, random_state=0)
+    )
+    run_aggregate(db=store)
     return store
 
 

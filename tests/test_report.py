@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from fixtures import query_rows, replace_in_file, write_fixture_release
 
 from jobimpact.cli import cli
-from jobimpact.embedding import FakeEmbedder
-from jobimpact.errors import ConfigError, StoreError
-from jobimpact.pipeline import aggregate, cluster, embed, ingest, score
+from jobimpact.embedding.fake import FakeEmbedder
+from jobimpact.errors import ConfigError, NotReadyError
+from jobimpact.pipeline import run_aggregate, run_cluster, run_embed, run_ingest, run_score
 from jobimpact.report import Report, build_report
 from jobimpact.scoring import get_backend
 
@@ -33,13 +33,15 @@ def build_store(root: Path, *, limit: int | None = None, families: bool = True) 
     for name in ("Task Statements.txt", "Tasks to DWAs.txt"):
         replace_in_file(paths.onet(name), "Design test plans.", SCRIPT_TASK)
     db = root / "store.duckdb"
-    ingest(db=db, data_dir=paths.data_dir)
-    score(db=db, scorer=get_backend("fake"), limit=limit)
+    run_ingest(db=db, data_dir=paths.data_dir)
+    run_score(db=db, scorer=get_backend("fake"), limit=limit)
     if families:
         embedder = FakeEmbedder(dimension=64)
-        embed(db=db, embedder=embedder)
-        cluster(db=db, embedder=embedder, estimator=KMeans(n_clusters=3, n_init=2, random_state=0))
-    aggregate(db=db, n_boot=50)
+        run_embed(db=db, embedder=embedder)
+        run_cluster(
+            db=db, embedder=embedder, estimator=KMeans(n_clusters=3, n_init=2, random_state=0)
+        )
+    run_aggregate(db=db, n_boot=50)
     return db
 
 
@@ -321,7 +323,7 @@ def test_tasks_with_some_questions_only_are_counted_apart(store: Path, tmp_path:
         con.execute("DELETE FROM task_scores WHERE task_id = 2007 AND question <> 'creation'")
     finally:
         con.close()
-    aggregate(db=db, n_boot=0)
+    run_aggregate(db=db, n_boot=0)
     report = Report.from_store(db)
     coverage = report.summary["coverage"]
     assert (coverage["tasks_scored"], coverage["tasks_incomplete"]) == (N_FIXTURE_TASKS - 1, 1)
@@ -339,7 +341,7 @@ def test_calibrated_head_is_preferred_and_overrides_choose(store: Path, tmp_path
         )
     finally:
         con.close()
-    aggregate(db=db, head_id="head1", n_boot=0)
+    run_aggregate(db=db, head_id="head1", n_boot=0)
     assert Report.from_store(db).summary["scoring"]["head_id"] == "head1"
     zero_shot = Report.from_store(db, head_id="").summary["scoring"]
     assert (zero_shot["head_id"], zero_shot["method"]) == ("", "zero-shot")
@@ -390,8 +392,8 @@ def test_cli_report_on_an_unscored_store_is_one_exact_line(db: Path, tmp_path: P
 
 
 def test_scored_but_not_aggregated_store_says_what_to_run(db: Path) -> None:
-    score(db=db, scorer=get_backend("fake"), limit=2)
+    run_score(db=db, scorer=get_backend("fake"), limit=2)
     with pytest.raises(
-        StoreError, match=r"expected an aggregated store \(run jobimpact aggregate\)"
+        NotReadyError, match=r"expected an aggregated store \(run jobimpact aggregate\)"
     ):
         Report.from_store(db)

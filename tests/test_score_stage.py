@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from fixtures import query_rows
 
 from jobimpact.cli import cli
-from jobimpact.errors import ConfigError, ScoringError
-from jobimpact.pipeline import score, select_tasks
+from jobimpact.errors import ConfigError, NotReadyError, ScoringError
+from jobimpact.pipeline import run_score, select_tasks
 from jobimpact.scoring.base import TaskPrompt, TaskScore
 from jobimpact.scoring.fake import FakeScorer
 
@@ -37,7 +37,7 @@ SCORES = "SELECT task_id, question, p_yes, answer_mass FROM task_scores ORDER BY
 
 
 def test_scores_are_stored_with_provenance_and_reruns_do_nothing(db: Path) -> None:
-    first = score(db=db, scorer=FakeScorer(), batch_size=3)
+    first = run_score(db=db, scorer=FakeScorer(), batch_size=3)
     n_tasks = query_rows(db, "SELECT count(*) FROM tasks")[0][0]
     assert (first.scored, first.already_scored, first.failed) == (n_tasks, 0, 0)
     assert query_rows(db, "SELECT count(*) FROM task_scores") == [(4 * n_tasks,)]
@@ -48,13 +48,13 @@ def test_scores_are_stored_with_provenance_and_reruns_do_nothing(db: Path) -> No
     assert provenance == [("fake:seed=0", first.rubric_hash, "zero-shot", "", first.run_id)]
     assert query_rows(db, "SELECT name FROM rubrics") == [("exposure",)]
     before = query_rows(db, SCORES)
-    again = score(db=db, scorer=FakeScorer())
+    again = run_score(db=db, scorer=FakeScorer())
     assert (again.scored, again.already_scored, again.run_id) == (0, n_tasks, None)
     assert query_rows(db, SCORES) == before
 
 
 def test_measures_view_derives_the_rubric_measures(db: Path) -> None:
-    score(db=db, scorer=FakeScorer())
+    run_score(db=db, scorer=FakeScorer())
     rows = query_rows(
         db,
         "SELECT p_direct, p_software, p_automation, alpha, beta, zeta, displacement, "
@@ -70,23 +70,23 @@ def test_measures_view_derives_the_rubric_measures(db: Path) -> None:
 def test_an_interrupted_run_resumes_to_the_same_result(db: Path, tmp_path: Path) -> None:
     reference = tmp_path / "reference.duckdb"
     reference.write_bytes(db.read_bytes())
-    score(db=reference, scorer=FakeScorer(), batch_size=2)
+    run_score(db=reference, scorer=FakeScorer(), batch_size=2)
 
     with pytest.raises(KeyboardInterrupt):
-        score(db=db, scorer=FlakyScorer(interrupt_on=3), batch_size=2)
+        run_score(db=db, scorer=FlakyScorer(interrupt_on=3), batch_size=2)
     assert query_rows(db, "SELECT count(DISTINCT task_id) FROM task_scores") == [(4,)]
     assert query_rows(db, "SELECT status FROM runs WHERE stage = 'score'") == [("interrupted",)]
-    resumed = score(db=db, scorer=FakeScorer(), batch_size=2)
+    resumed = run_score(db=db, scorer=FakeScorer(), batch_size=2)
     assert resumed.already_scored == 4
     assert query_rows(db, SCORES) == query_rows(reference, SCORES)
 
 
 def test_a_failing_batch_is_recorded_and_the_rest_scored(db: Path) -> None:
-    result = score(db=db, scorer=FlakyScorer(fail_on=1), batch_size=2)
+    result = run_score(db=db, scorer=FlakyScorer(fail_on=1), batch_size=2)
     assert result.failed == 2 and result.scored == result.selected - 2
     failures = query_rows(db, "SELECT reason FROM scoring_failures")
     assert failures == [("model returned NaN logits",)] * 2
-    retry = score(db=db, scorer=FakeScorer(), batch_size=2)
+    retry = run_score(db=db, scorer=FakeScorer(), batch_size=2)
     assert (retry.scored, retry.already_scored) == (2, result.selected - 2)
 
 
@@ -119,20 +119,21 @@ def test_cli_score_with_the_fake_backend(db: Path) -> None:
 
 def test_aggregate_stores_occupation_roll_ups_and_the_views_use_them(db: Path) -> None:
     from jobimpact.aggregate import occupation_scores
-    from jobimpact.pipeline import aggregate
+    from jobimpact.pipeline import run_aggregate
     from jobimpact.store import open_store
     from jobimpact.store.scores import task_measures
+    from jobimpact.store.scorings import ScoringKey
 
-    scored = score(db=db, scorer=FakeScorer())
-    first = aggregate(db=db, n_boot=50)
+    scored = run_score(db=db, scorer=FakeScorer())
+    first = run_aggregate(db=db, n_boot=50)
     assert (first.model_id, first.rubric_hash) == (scored.model_id, scored.rubric_hash)
     stored = query_rows(db, "SELECT onet_soc_code, displacement FROM occupation_scores ORDER BY 1")
     with open_store(db) as con:
-        measures = task_measures(con, model_id=scored.model_id, rubric_hash=scored.rubric_hash)
+        measures = task_measures(con, ScoringKey(scored.model_id, scored.rubric_hash, ""))
     expected = occupation_scores(measures, n_boot=0).sort_values("onet_soc_code")
     assert [code for code, _ in stored] == expected["onet_soc_code"].tolist()
     assert [d for _, d in stored] == pytest.approx(expected["displacement"].tolist())
-    again = aggregate(db=db, n_boot=50)
+    again = run_aggregate(db=db, n_boot=50)
     assert query_rows(db, "SELECT count(*) FROM occupation_scores") == [(len(stored),)]
     assert again.n_occupations == first.n_occupations
     economy = query_rows(
@@ -146,7 +147,7 @@ def test_aggregate_stores_occupation_roll_ups_and_the_views_use_them(db: Path) -
 
 
 def test_aggregate_without_scores_says_what_to_run(db: Path) -> None:
-    from jobimpact.pipeline import aggregate
+    from jobimpact.pipeline import run_aggregate
 
-    with pytest.raises(ConfigError, match="expected `jobimpact score` first"):
-        aggregate(db=db)
+    with pytest.raises(NotReadyError, match="expected `jobimpact score` first"):
+        run_aggregate(db=db)

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from fixtures import query_rows
 
 from jobimpact.cli import cli
-from jobimpact.errors import ConfigError
+from jobimpact.errors import NotReadyError
 from jobimpact.labels import default_labels_path, match_labels, read_labels
-from jobimpact.pipeline import score, validate
+from jobimpact.pipeline import run_score, run_validate
 from jobimpact.scoring import get_backend
 from jobimpact.validation import (
     format_metrics,
@@ -119,10 +119,10 @@ def test_validate_scores_calibrated_tasks_out_of_fold_and_stores_the_figures(
 ) -> None:
     store = calibrated_store
     labels = default_labels_path(mirror_data)
-    calibrated = validate(db=store, labels=labels, n_boot=50)
+    calibrated = run_validate(db=store, labels=labels, n_boot=50)
     assert calibrated.mode == "out-of-fold" and calibrated.head_id
     assert calibrated.n_matched_id == 9339 and calibrated.n_labelled == 9586
-    zero_shot = validate(db=store, labels=labels, head_id="", n_boot=50)
+    zero_shot = run_validate(db=store, labels=labels, head_id="", n_boot=50)
     assert zero_shot.mode == "zero-shot"
     assert calibrated.n_scored == zero_shot.n_scored > 500
     summary = query_rows(
@@ -155,9 +155,9 @@ def test_validate_cli_prints_the_table(
 
 
 def test_validate_without_labelled_scores_is_a_clear_error(db: Path, mirror_data: Path) -> None:
-    score(db=db, scorer=get_backend("fake"))
-    with pytest.raises(ConfigError) as error:
-        validate(db=db, labels=default_labels_path(mirror_data))
+    run_score(db=db, scorer=get_backend("fake"))
+    with pytest.raises(NotReadyError) as error:
+        run_validate(db=db, labels=default_labels_path(mirror_data))
     assert str(error.value) == (
         "validate: got 0 labelled tasks with scores of 'fake:seed=0', expected at least 20 in 3 "
         "occupations (score the labelled occupations: jobimpact score --labelled)"

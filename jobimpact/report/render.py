@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
-from jobimpact.errors import ConfigError
-
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -247,17 +245,14 @@ def html_to_pdf(html: str, path: Path) -> int:
     import weasyprint
     from weasyprint.urls import URLFetcher
 
+    from jobimpact.outputs import write_with
+
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     fetcher = URLFetcher(allowed_protocols=("data",))
-    try:
-        with _quiet_css_warnings():
-            document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        document.write_pdf(path)
-    except OSError as error:
-        raise ConfigError(
-            f"{path}: got {error.strerror or error}, expected a writable PDF path"
-        ) from error
+    with _quiet_css_warnings():
+        document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+    # Written beside the target and renamed: a failed write leaves the previous PDF intact.
+    write_with(path, document.write_pdf)
     return len(document.pages)
 
 

@@ -167,15 +167,9 @@ class Report:
 
     def write_html(self, path: str | Path) -> Path:
         """Write the HTML page; return its path."""
-        target = Path(path)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(self.to_html(), encoding="utf-8")
-        except OSError as error:
-            raise ConfigError(
-                f"{target}: got {error.strerror or error}, expected a writable HTML path"
-            ) from error
-        return target
+        from jobimpact.outputs import write_atomic
+
+        return write_atomic(path, self.to_html().encode("utf-8"))
 
     def write_pdf(self, path: str | Path) -> int:
         """Render the same page to a PDF with WeasyPrint; return its number of pages."""

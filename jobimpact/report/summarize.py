@@ -24,7 +24,7 @@ import pandas as pd
 
 from jobimpact import __version__
 from jobimpact.aggregate import QUADRANTS, task_weights
-from jobimpact.errors import ConfigError, StoreError
+from jobimpact.errors import ConfigError
 
 __all__ = ["TOP_N", "summarize", "summarize_store"]
 
@@ -38,16 +38,16 @@ N_EMERGING = 2
 EXPOSURE_THRESHOLDS = (0.1, 0.5)
 N_WAGE_BINS = 10
 
-SELECT_SCORINGS = """
-SELECT s.model_id, s.rubric_hash, s.head_id, s.weighting,
-       count(*) AS n_occupations,
-       max(r.started_at) AS aggregated_at,
-       arg_max(s.run_id, r.started_at) AS run_id
-FROM occupation_scores AS s
-LEFT JOIN runs AS r USING (run_id)
-GROUP BY ALL
+SELECT_AGGREGATE_RUN = """
+SELECT s.run_id, r.started_at
+FROM occupation_scores AS s LEFT JOIN runs AS r USING (run_id)
+WHERE s.model_id = ? AND s.rubric_hash = ? AND s.head_id = ? AND s.weighting = ?
+ORDER BY r.started_at DESC NULLS LAST LIMIT 1
 """
-COUNT_TASK_SCORES = "SELECT count(*) FROM task_scores"
+COUNT_ROLLUPS = """
+SELECT count(*) FROM (SELECT DISTINCT model_id, rubric_hash, head_id, weighting
+                      FROM occupation_scores)
+"""
 COUNT_TASKS_WITH_SCORES = """
 SELECT count(DISTINCT m.task_id)
 FROM task_measures AS m
@@ -269,48 +269,29 @@ def _choose_scoring(
     head_id: str | None,
     weighting: str,
 ) -> dict[str, Any]:
-    """The scoring to report: latest model first, then calibrated before zero-shot."""
-    scorings = con.execute(SELECT_SCORINGS).df()
-    if scorings.empty:
-        n_scores = con.execute(COUNT_TASK_SCORES).fetchone()
-        if n_scores and n_scores[0]:
-            raise StoreError(
-                f"got task scores but no occupation roll-up in {db}, expected an aggregated "
-                "store (run jobimpact aggregate)"
-            )
-        raise StoreError(
-            f"got no scores in {db}, expected a scored and aggregated store "
-            "(run jobimpact score and jobimpact aggregate)"
-        )
-    chosen = scorings
-    wanted = {"model_id": model_id, "head_id": head_id, "weighting": weighting}
-    for column, value in wanted.items():
-        if value is None:
-            continue
-        matching = chosen[chosen[column] == value]
-        if matching.empty:
-            found = ", ".join(repr(v) for v in sorted(set(chosen[column])))
-            raise ConfigError(
-                f"{column}: got {value!r}, expected one aggregated in {db} ({found}); "
-                f"run jobimpact aggregate for it"
-            )
-        chosen = matching
-    chosen = chosen.assign(
-        model_latest=chosen.groupby("model_id")["aggregated_at"].transform("max"),
-        calibrated=chosen["head_id"] != "",
-    ).sort_values(
-        ["model_latest", "calibrated", "aggregated_at"], ascending=False, na_position="last"
+    """The roll-up to report (:func:`~jobimpact.store.scorings.resolve_scoring`), with
+    the run that aggregated it."""
+    from jobimpact.store.scorings import resolve_scoring
+
+    key = resolve_scoring(
+        con,
+        model_id=model_id,
+        head_id=head_id,
+        weighting=weighting,
+        aggregated=True,
+        where=str(db),
     )
-    row = chosen.iloc[0]
+    run = con.execute(SELECT_AGGREGATE_RUN, key.params).fetchone()
+    n_scorings = con.execute(COUNT_ROLLUPS).fetchone()
     return {
-        "model_id": str(row["model_id"]),
-        "rubric_hash": str(row["rubric_hash"]),
-        "head_id": str(row["head_id"]),
-        "method": "calibrated" if row["head_id"] else "zero-shot",
-        "weighting": str(row["weighting"]),
-        "aggregate_run_id": None if pd.isna(row["run_id"]) else str(row["run_id"]),
-        "aggregated_at": None if pd.isna(row["aggregated_at"]) else row["aggregated_at"],
-        "other_scorings": len(scorings) - 1,
+        "model_id": key.model_id,
+        "rubric_hash": key.rubric_hash,
+        "head_id": key.head_id,
+        "method": key.method,
+        "weighting": key.weighting,
+        "aggregate_run_id": run[0] if run else None,
+        "aggregated_at": run[1] if run else None,
+        "other_scorings": (n_scorings[0] if n_scorings else 1) - 1,
     }
 
 

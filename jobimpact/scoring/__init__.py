@@ -7,6 +7,7 @@ Importing this package is light: torch and transformers load only when the
 from __future__ import annotations
 
 from jobimpact.scoring.base import (
+    BACKENDS,
     QuestionScore,
     Scorer,
     TaskPrompt,
@@ -19,18 +20,11 @@ from jobimpact.scoring.base import (
     scores_to_frame,
 )
 from jobimpact.scoring.models import DEFAULT_MODEL, MODELS, ModelRef, resolve_model
-from jobimpact.scoring.rubric import (
-    MEASURES,
-    Question,
-    Rubric,
-    available_rubrics,
-    derive_measures,
-    load_rubric,
-)
+from jobimpact.scoring.rubric import Question, Rubric, available_rubrics, load_rubric
 
 __all__ = [
+    "BACKENDS",
     "DEFAULT_MODEL",
-    "MEASURES",
     "MODELS",
     "ModelRef",
     "Question",
@@ -41,7 +35,6 @@ __all__ = [
     "TaskScore",
     "available_backends",
     "available_rubrics",
-    "derive_measures",
     "features_to_array",
     "get_backend",
     "load_rubric",

@@ -10,22 +10,23 @@ can also advertise a backend through the ``jobimpact.scorers`` entry-point group
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from jobimpact.errors import ConfigError, ScoringError
-from jobimpact.scoring.rubric import DEFAULT_RUBRIC, Rubric, derive_measures, load_rubric
+from jobimpact.measures import derive_measures
+from jobimpact.registry import Registry
+from jobimpact.scoring.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
 
 __all__ = [
+    "BACKENDS",
     "ENTRY_POINT_GROUP",
     "QuestionScore",
     "Scorer",
@@ -267,68 +268,25 @@ def features_to_array(scores: Sequence[TaskScore]) -> FloatArray:
 
 # --- backend registry -------------------------------------------------------------------
 
-ScorerFactory = Callable[..., Scorer]
-_F = TypeVar("_F", bound=ScorerFactory)
-_BACKENDS: dict[str, ScorerFactory] = {}
-# Built-ins are imported on first use only, so that importing jobimpact stays light.
-_BUILTIN_MODULES = {
-    "fake": "jobimpact.scoring.fake",
-    "http": "jobimpact.scoring.http_backend",
-    "transformers": "jobimpact.scoring.transformers_backend",
-}
-
-
-def register_backend(name: str) -> Callable[[_F], _F]:
-    """Register a Scorer class (or factory returning a Scorer) under ``name``.
-
-    Use as a decorator: ``@register_backend("mybackend")``. Registering a name twice
-    replaces the earlier entry.
-
-    Parameters
-    ----------
-    name : str
-        Name used with :func:`get_backend`.
-    """
-
-    def decorate(factory: _F) -> _F:
-        _BACKENDS[name] = factory
-        if isinstance(factory, type) and issubclass(factory, Scorer):
-            factory.backend_name = name
-        return factory
-
-    return decorate
-
-
-def _load_backend(name: str) -> ScorerFactory | None:
-    """Find ``name`` among registered, built-in and entry-point backends."""
-    if name in _BACKENDS:
-        return _BACKENDS[name]
-    if name in _BUILTIN_MODULES:
-        importlib.import_module(_BUILTIN_MODULES[name])
-        return _BACKENDS.get(name)
-    for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
-        loaded = ep.load()
-        if name not in _BACKENDS:
-            register_backend(name)(loaded)
-        return _BACKENDS[name]
-    return None
+BACKENDS: Registry[Scorer] = Registry(
+    "scoring backend",
+    Scorer,
+    entry_point_group=ENTRY_POINT_GROUP,
+    # Built-ins are imported on first use only, so that importing jobimpact stays light.
+    builtins={
+        "fake": "jobimpact.scoring.fake",
+        "http": "jobimpact.scoring.http_backend",
+        "transformers": "jobimpact.scoring.transformers_backend",
+    },
+    name_attribute="backend_name",
+)
+#: Register a Scorer class (or a factory returning one) under a name: ``@register_backend("x")``.
+register_backend = BACKENDS.register
 
 
 def available_backends() -> list[str]:
     """Return the backend names that :func:`get_backend` knows."""
-    names = set(_BACKENDS) | set(_BUILTIN_MODULES)
-    names |= {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return sorted(names)
-
-
-def _parameters(factory: ScorerFactory) -> set[str] | None:
-    """Keyword parameters a factory takes, or None when it takes any (``**kwargs``)."""
-    import inspect
-
-    signature = inspect.signature(factory)
-    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
-        return None
-    return set(signature.parameters)
+    return BACKENDS.names()
 
 
 def get_backend(name: str, **params: Any) -> Scorer:
@@ -337,34 +295,13 @@ def get_backend(name: str, **params: Any) -> Scorer:
     Parameters
     ----------
     name : str
-        ``fake``, ``transformers`` or any registered name.
+        ``transformers``, ``http``, ``fake`` or any registered name.
     **params
         Keyword arguments for the backend (e.g. ``model=``, ``rubric=``).
-
-    Returns
-    -------
-    Scorer
 
     Raises
     ------
     ConfigError
-        When no backend has that name.
+        When no backend has that name or it does not take one of ``params``.
     """
-    factory = _load_backend(name)
-    if factory is None:
-        raise ConfigError(
-            f"scoring backend: got {name!r}, expected one of {', '.join(available_backends())}"
-        )
-    accepted = _parameters(factory)
-    unknown = sorted(set(params) - accepted) if accepted is not None else []
-    if unknown:
-        raise ConfigError(
-            f"scoring backend {name!r}: got option {', '.join(unknown)}, expected some of "
-            f"{', '.join(sorted(accepted or ()))}"
-        )
-    scorer = factory(**params)
-    if not isinstance(scorer, Scorer):
-        raise ConfigError(
-            f"scoring backend {name!r}: got a {type(scorer).__name__}, expected a Scorer"
-        )
-    return scorer
+    return BACKENDS.create(name, **params)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import math
-import os
 import re
 import time
 from collections.abc import Sequence
@@ -41,11 +40,9 @@ from jobimpact.errors import ConfigError, ScoringError
 from jobimpact.scoring.base import QuestionScore, Scorer, TaskPrompt, TaskScore, register_backend
 from jobimpact.scoring.engine import PromptLayout, build_layout
 from jobimpact.scoring.rubric import Rubric
+from jobimpact.settings import Settings, env_name
 
 __all__ = [
-    "DEFAULT_API_KEY_ENV",
-    "ENV_BASE_URL",
-    "ENV_MODEL",
     "TEXT_ANSWER_MASS",
     "HTTPScorer",
     "answer_from_logprobs",
@@ -53,9 +50,6 @@ __all__ = [
     "normalise_token",
 ]
 
-ENV_MODEL = "JOBIMPACT_HTTP_MODEL"
-ENV_BASE_URL = "JOBIMPACT_HTTP_BASE_URL"
-DEFAULT_API_KEY_ENV = "JOBIMPACT_HTTP_API_KEY"
 #: ``answer_mass`` of an answer read from the returned text: there was no distribution.
 TEXT_ANSWER_MASS = math.nan
 #: Longest wait a ``Retry-After`` header can impose, so that a server cannot stall a run.
@@ -69,6 +63,18 @@ _WORD_START_MARKS = "\u0120\u2581"
 _FIRST_WORD = re.compile(r"[^\W_]+")
 _ERROR_DETAIL_CHARS = 200
 TopTokens = list[tuple[str, float]]
+
+
+class _Secret:
+    """A value kept out of reprs, logs and tracebacks (an API key)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "_Secret('***')" if self.value else "_Secret('')"
 
 
 class _Transient(Exception):
@@ -236,14 +242,15 @@ def _public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _resolve(value: str | None, env: str, *, what: str, example: str) -> str:
-    """An argument, else the environment variable ``env``; ConfigError when neither is set."""
-    resolved = value if value else os.environ.get(env, "")
-    if not resolved.strip():
+def _required(value: str | None, field: str, *, example: str) -> str:
+    """A resolved setting, or ConfigError naming the argument and variable that set it."""
+    if value is None or not value.strip():
+        what = field.removeprefix("http_")
         raise ConfigError(
-            f"HTTP backend {what}: got nothing (no argument and ${env} unset), expected {example}"
+            f"HTTP backend {what}: got nothing (no argument and ${env_name(field)} unset), "
+            f"expected {example}"
         )
-    return resolved.strip()
+    return value.strip()
 
 
 def _check_base_url(url: str) -> str:
@@ -280,13 +287,14 @@ class HTTPScorer(Scorer):
     Parameters
     ----------
     model : str, optional
-        Model name on the server; ``$JOBIMPACT_HTTP_MODEL`` when omitted.
+        Model name on the server; the ``http_model`` setting (``$JOBIMPACT_HTTP_MODEL``)
+        when omitted.
     base_url : str, optional
-        API root such as ``http://127.0.0.1:8000/v1``; ``$JOBIMPACT_HTTP_BASE_URL`` when
-        omitted.
-    api_key_env : str
-        Name of the environment variable holding the API key (sent as a Bearer token when
-        set). The key is read at request time and never stored.
+        API root such as ``http://127.0.0.1:8000/v1``; the ``http_base_url`` setting
+        (``$JOBIMPACT_HTTP_BASE_URL``) when omitted.
+    api_key : str, optional
+        Sent as a Bearer token; the ``http_api_key`` setting (``$JOBIMPACT_HTTP_API_KEY``)
+        when omitted. Never stored, logged or printed.
     endpoint : {"chat", "completions"}
         ``/chat/completions`` with system and user messages, or ``/completions`` with the
         plain-text prompt.
@@ -319,7 +327,7 @@ class HTTPScorer(Scorer):
         *,
         model: str | None = None,
         base_url: str | None = None,
-        api_key_env: str = DEFAULT_API_KEY_ENV,
+        api_key: str | None = None,
         endpoint: Endpoint = "chat",
         concurrency: int = 8,
         timeout: float = 60.0,
@@ -330,16 +338,16 @@ class HTTPScorer(Scorer):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(rubric=rubric)
-        self.model = _resolve(model, ENV_MODEL, what="model", example="a served model name")
+        settings = Settings.resolve(http_model=model, http_base_url=base_url, http_api_key=api_key)
+        self.model = _required(settings.http_model, "http_model", example="a served model name")
         self.base_url = _check_base_url(
-            _resolve(base_url, ENV_BASE_URL, what="base_url", example="http://127.0.0.1:8000/v1")
+            _required(settings.http_base_url, "http_base_url", example="http://127.0.0.1:8000/v1")
         )
+        self._api_key = _Secret((settings.http_api_key or "").strip())
         if endpoint not in _PATHS:
             raise ConfigError(
                 f"HTTP backend endpoint: got {endpoint!r}, expected 'chat' or 'completions'"
             )
-        if not api_key_env.strip():
-            raise ConfigError("HTTP backend api_key_env: got '', expected a variable name")
         for name, value in (("concurrency", concurrency), ("top_logprobs", top_logprobs)):
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"HTTP backend {name}: got {value!r}, expected an integer >= 1")
@@ -347,7 +355,6 @@ class HTTPScorer(Scorer):
             raise ConfigError(f"HTTP backend max_retries: got {max_retries!r}, expected >= 0")
         _check_positive("timeout", timeout)
         _check_positive("backoff", backoff, allow_zero=True)
-        self.api_key_env = api_key_env
         self.endpoint: Endpoint = endpoint
         self.concurrency = concurrency
         self.timeout = float(timeout)
@@ -413,9 +420,8 @@ class HTTPScorer(Scorer):
     def _client(self) -> httpx.AsyncClient:
         """A client for one batch: key header, timeouts and a pool as wide as ``concurrency``."""
         headers = {"User-Agent": USER_AGENT}
-        key = os.environ.get(self.api_key_env, "").strip()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
+        if self._api_key.value:
+            headers["Authorization"] = f"Bearer {self._api_key.value}"
         return httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(self.timeout),
@@ -497,8 +503,8 @@ class HTTPScorer(Scorer):
             f"{self._where(request)}: got HTTP {status}{_error_detail(response)}, expected 200"
         )
         if status in (401, 403):
-            state = "is set but was refused" if os.environ.get(self.api_key_env) else "is not set"
-            message += f"; the API key is read from ${self.api_key_env}, which {state}"
+            state = "was sent and refused" if self._api_key.value else "was not given"
+            message += f"; the API key (${env_name('http_api_key')}) {state}"
         elif status == 404:
             message += f"; check the base URL and that the server serves model {self.model!r}"
         return message

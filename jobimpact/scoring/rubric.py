@@ -1,8 +1,8 @@
 """The scoring rubric as data: questions, prompt templates, answer words, version and hash.
 
 A rubric is read from a TOML file (the packaged ones live in ``jobimpact/scoring/rubrics``).
-It is pure data: backends turn it into prompts, and :func:`derive_measures` turns the
-per-question probabilities into the exposure, displacement and creation measures.
+It is pure data: backends turn it into prompts, and each question's role tells which
+measure its probability feeds (:mod:`jobimpact.measures`).
 
 The prompt of one (task, question) pair is a chat with a system message
 (:attr:`Rubric.system`) and a user message ``task_block + joiner + question_block``.
@@ -19,30 +19,21 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from jobimpact.errors import ConfigError, ScoringError
+from jobimpact.errors import ConfigError
+from jobimpact.measures import ROLES
 
 __all__ = [
     "DEFAULT_RUBRIC",
-    "MEASURES",
-    "REQUIRED_KEYS",
     "Question",
     "Rubric",
     "available_rubrics",
-    "derive_measures",
     "load_rubric",
 ]
 
 DEFAULT_RUBRIC = "exposure"
 RUBRIC_DIR = Path(__file__).parent / "rubrics"
-#: Question keys that :func:`derive_measures` needs.
-REQUIRED_KEYS = ("direct", "software", "automation", "creation")
-#: Measures that :func:`derive_measures` returns, in order.
-MEASURES = ("alpha", "beta", "zeta", "displacement", "creation", "augmentation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +48,23 @@ class Question:
         Short name shown in the prompt, e.g. ``Direct``.
     prompt : str
         The question text asked after the task.
+    role : str or None
+        Which of the :data:`~jobimpact.measures.ROLES` the answer plays in the measures;
+        by default the key itself when the key is a role name, else none (the answer is
+        stored but feeds no measure).
     """
 
     key: str
     label: str
     prompt: str
+    role: str | None = None
+
+    @property
+    def measure_role(self) -> str | None:
+        """The role of the answer in the measures (see :attr:`role`)."""
+        if self.role is not None:
+            return self.role
+        return self.key if self.key in ROLES else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +115,22 @@ class Rubric:
         """Question keys in order."""
         return tuple(q.key for q in self.questions)
 
+    @property
+    def roles(self) -> dict[str, str]:
+        """Question key → its role in the measures, for the questions that have one."""
+        return {q.key: role for q in self.questions if (role := q.measure_role) is not None}
+
     def canonical(self) -> str:
-        """Return the canonical JSON serialisation (sorted keys, no spaces) that is hashed."""
+        """Return the canonical JSON serialisation (sorted keys, no spaces) that is hashed.
+
+        A question's role appears only when it is set to something other than its key, so
+        rubrics written before roles existed keep their hash.
+        """
         data = asdict(self)
         data.pop("_hash", None)
+        for question in data["questions"]:
+            if question["role"] in (None, question["key"]):
+                del question["role"]
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def task_block(self, *, occupation: str, task: str) -> str:
@@ -150,6 +165,13 @@ class Rubric:
         keys = [q.key for q in self.questions]
         if len(set(keys)) != len(keys):
             raise ConfigError(f"{where}, field 'questions': got duplicate keys {keys}")
+        roles = [q.measure_role for q in self.questions if q.measure_role is not None]
+        unknown = sorted(set(roles) - set(ROLES))
+        if unknown or len(set(roles)) != len(roles):
+            raise ConfigError(
+                f"{where}, field 'role': got {roles}, expected each of "
+                f"{', '.join(ROLES)} at most once"
+            )
         if self.yes == self.no or not self.yes.strip() or not self.no.strip():
             raise ConfigError(
                 f"{where}: got answers {self.yes!r}/{self.no!r}, expected two different words"
@@ -227,73 +249,13 @@ def _rubric_from_dict(data: Mapping[str, Any], *, source: str) -> Rubric:
     questions = []
     for i, raw in enumerate(raw_questions, start=1):
         try:
-            questions.append(Question(key=raw["key"], label=raw["label"], prompt=raw["prompt"]))
+            questions.append(
+                Question(
+                    key=raw["key"], label=raw["label"], prompt=raw["prompt"], role=raw.get("role")
+                )
+            )
         except (KeyError, TypeError) as exc:
             raise ConfigError(
                 f"{source}, question {i}: got {raw!r}, expected key, label and prompt"
             ) from exc
     return Rubric(questions=tuple(questions), **values)
-
-
-@overload
-def derive_measures(p: pd.DataFrame) -> pd.DataFrame: ...
-@overload
-def derive_measures(p: Mapping[str, float]) -> dict[str, float]: ...
-@overload
-def derive_measures(p: Mapping[str, Any]) -> dict[str, Any]: ...
-
-
-def derive_measures(p: Mapping[str, Any] | pd.DataFrame) -> dict[str, Any] | pd.DataFrame:
-    """Turn per-question P(Yes) into exposure, displacement and creation measures.
-
-    ``alpha = P(direct)``;
-    ``beta = P(direct) + 0.5 * max(0, P(software) - P(direct))``;
-    ``zeta = max(P(direct), P(software))``; ``displacement = P(automation)``;
-    ``creation = P(creation)``; ``augmentation = zeta * (1 - displacement)``.
-
-    Parameters
-    ----------
-    p : Mapping or DataFrame
-        P(Yes) for ``direct``, ``software``, ``automation`` and ``creation``: floats,
-        arrays, Series, or a DataFrame with those columns (or ``p_direct`` … as made by
-        :func:`jobimpact.scoring.base.scores_to_frame`).
-
-    Returns
-    -------
-    dict or DataFrame
-        The measures of :data:`MEASURES`: floats for float input, arrays for array
-        input, and a DataFrame (same index) for a DataFrame.
-
-    Raises
-    ------
-    ScoringError
-        When a required question is missing.
-    """
-    columns = p.columns if isinstance(p, pd.DataFrame) else list(p.keys())
-    probs: dict[str, Any] = {}
-    for key in REQUIRED_KEYS:
-        name = key if key in columns else f"p_{key}"
-        if name not in columns:
-            raise ScoringError(
-                f"derive_measures: got columns {sorted(map(str, columns))}, expected "
-                f"{key!r} or 'p_{key}' for each of {', '.join(REQUIRED_KEYS)}"
-            )
-        value = p[name]
-        probs[key] = value.to_numpy(dtype=float) if isinstance(value, pd.Series) else value
-    scalar = all(np.ndim(v) == 0 for v in probs.values())
-    direct, software = np.asarray(probs["direct"], float), np.asarray(probs["software"], float)
-    automation = np.asarray(probs["automation"], float)
-    zeta = np.maximum(direct, software)
-    out = {
-        "alpha": direct,
-        "beta": direct + 0.5 * np.maximum(0.0, software - direct),
-        "zeta": zeta,
-        "displacement": automation,
-        "creation": np.asarray(probs["creation"], float),
-        "augmentation": zeta * (1.0 - automation),
-    }
-    if isinstance(p, pd.DataFrame):
-        return pd.DataFrame(out, index=p.index)
-    if scalar:
-        return {k: float(v) for k, v in out.items()}
-    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import urljoin
 
@@ -113,3 +114,8 @@ def check_version(source: str, version: str, pattern: str, example: str) -> re.M
             f"source {source}: got version {version!r}, expected a version like {example!r}"
         )
     return found
+
+
+def raw_dir(data_dir: Path, source: str, version: str) -> Path:
+    """Where a fetched source lives: ``<data_dir>/raw/<source>/<version>/``."""
+    return data_dir / "raw" / source / version

@@ -22,9 +22,8 @@ from urllib.parse import quote
 import httpx
 
 from jobimpact import __version__
-from jobimpact.config import raw_dir
 from jobimpact.errors import ConfigError, FetchError, JobImpactError
-from jobimpact.sources.base import FileSpec, Source
+from jobimpact.sources.base import FileSpec, Source, raw_dir
 from jobimpact.sources.checks import check_file, sha256_file
 from jobimpact.sources.convert import extract_member, xlsx_to_csv
 from jobimpact.sources.manifest import (

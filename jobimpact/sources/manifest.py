@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from jobimpact.config import raw_dir
 from jobimpact.errors import DataError, FetchError
+from jobimpact.sources.base import raw_dir
 from jobimpact.sources.checks import sha256_file
 from jobimpact.sources.registry import get_source
 

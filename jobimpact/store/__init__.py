@@ -8,15 +8,16 @@ read or write a batch, close, so an analyst can open the file between writes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
 
 from jobimpact.errors import StoreError
 from jobimpact.store.migrations import check_not_newer, known_migrations, migrate
+from jobimpact.store.views import stale_derived_views
 
-__all__ = ["open_store", "transaction"]
+__all__ = ["first_line", "open_store", "transaction"]
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -65,6 +66,12 @@ def open_store(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.
                     f"{path}: got schema version {applied[-1] if applied else 0}, expected "
                     f"{known_migrations()[-1].version}; run `jobimpact ingest` to upgrade it"
                 )
+            stale = stale_derived_views(con)
+            if stale:
+                raise StoreError(
+                    f"{path}: got out-of-date views ({', '.join(stale)}), expected the "
+                    "definitions of this jobimpact; run `jobimpact ingest` to upgrade them"
+                )
         else:
             migrate(con, str(path))
         yield con
@@ -74,11 +81,30 @@ def open_store(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Run the block in one transaction: all of it is written, or none."""
+    """Run the block in one transaction: all of it is written, or none.
+
+    A DuckDB error inside the block or at commit becomes a one-line :class:`StoreError`
+    (the rollback leaves the store as it was); other exceptions pass through unchanged.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+        con.execute("COMMIT")
+    except duckdb.Error as error:
+        _rollback(con)
+        raise StoreError(f"store write failed: {first_line(error)}") from error
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
-    con.execute("COMMIT")
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, ignoring the error of a transaction DuckDB already aborted."""
+    with suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def first_line(error: BaseException) -> str:
+    """DuckDB errors span lines (with a caret under the SQL); users get the first one."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

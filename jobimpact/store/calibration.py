@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from jobimpact.store import transaction
-from jobimpact.store.io import now
+from jobimpact.store.runs import now
 
 if TYPE_CHECKING:
     from jobimpact.calibration import CalibrationHead

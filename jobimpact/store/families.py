@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from jobimpact.store import open_store, transaction
-from jobimpact.store.io import now
+from jobimpact.store.runs import now
 
 SELECT_VECTORS = """
 SELECT e.text_sha256, e.vector FROM embeddings AS e

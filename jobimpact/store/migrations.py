@@ -11,11 +11,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from importlib import resources
 
 import duckdb
 
 from jobimpact.errors import StoreError
+from jobimpact.store.views import refresh_derived_views, stale_derived_views
 
 _MIGRATION_FILE = re.compile(r"^(\d{3})_(\w+)\.sql$")
 
@@ -47,14 +49,15 @@ class Migration:
         return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
 
 
-def known_migrations() -> list[Migration]:
+@cache
+def known_migrations() -> tuple[Migration, ...]:
     """The migrations shipped with this jobimpact, in order."""
     found = []
     for entry in resources.files("jobimpact.store").joinpath("sql").iterdir():
         match = _MIGRATION_FILE.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    return sorted(found, key=lambda m: m.version)
+    return tuple(sorted(found, key=lambda m: m.version))
 
 
 def applied_versions(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -78,7 +81,8 @@ def check_not_newer(con: duckdb.DuckDBPyConnection, where: str) -> list[int]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, where: str) -> list[Migration]:
-    """Apply the migrations the store lacks; return those applied."""
+    """Apply the migrations the store lacks, then recreate the derived views whose
+    definition changed; return the migrations applied."""
     applied = set(check_not_newer(con, where))
     pending = [m for m in known_migrations() if m.version not in applied]
     for migration in pending:
@@ -96,4 +100,12 @@ def migrate(con: duckdb.DuckDBPyConnection, where: str) -> list[Migration]:
             raise StoreError(
                 f"{where}: migration {migration.version:03d}_{migration.name} failed: {error}"
             ) from error
+    if stale_derived_views(con):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            refresh_derived_views(con)
+            con.execute("COMMIT")
+        except duckdb.Error as error:
+            con.execute("ROLLBACK")
+            raise StoreError(f"{where}: derived views could not be created: {error}") from error
     return pending

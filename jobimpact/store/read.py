@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from jobimpact.errors import StoreError
+from jobimpact.store import first_line
 
 LIST_RELATIONS = """
 SELECT table_name, table_type = 'VIEW' AS is_view
@@ -32,21 +34,62 @@ COUNT_OCCUPATIONS_WITH_TASKS = "SELECT count(DISTINCT onet_soc_code) FROM tasks"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    """Run one query on a read-only connection and return its rows."""
+def run_query(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None
+) -> pd.DataFrame:
+    """Run one query on an open connection and return its rows.
+
+    ``params`` are bound to the query's ``?`` placeholders (never paste values into SQL).
+    """
     try:
+        if params is not None:
+            return con.execute(sql, list(params)).df()
         relation = con.sql(sql)
     except duckdb.Error as error:
-        raise StoreError(f"query failed: {_first_line(error)}") from error
+        raise StoreError(f"query failed: {first_line(error)}") from error
     if relation is None:
         raise StoreError("query returned no rows: got a statement, expected a SELECT query")
     frame: pd.DataFrame = relation.df()
     return frame
 
 
-def _first_line(error: Exception) -> str:
-    """DuckDB errors span lines (with a caret under the SQL); users get the first one."""
-    return str(error).strip().splitlines()[0]
+def query(db: str | Path, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
+    """Run one read-only query on the store at ``db`` and return its rows.
+
+    The store is opened read-only for just this query, so it can be shared with a run
+    that is writing between its batches.
+
+    Parameters
+    ----------
+    db : path of the store
+    sql : one SQL query, e.g. on the documented views (see :func:`view_docs`)
+    params : values for the query's ``?`` placeholders
+
+    Raises
+    ------
+    StoreError
+        When the store cannot be opened or the query fails (the message is one line).
+    """
+    from jobimpact.store import open_store
+
+    with open_store(db, read_only=True) as con:
+        return run_query(con, sql, params)
+
+
+_VIEW_HEADER = re.compile(r"^-- view: (\w+)\n((?:--.*\n)*)", re.MULTILINE)
+
+
+def view_docs() -> dict[str, str]:
+    """Each documented view → its header comment, from the SQL that defines it."""
+    from jobimpact.store.migrations import known_migrations
+    from jobimpact.store.views import rendered_views
+
+    found: dict[str, str] = {}
+    # later definitions replace earlier ones; the derived views come last
+    for sql in [m.sql for m in known_migrations()] + list(rendered_views().values()):
+        for name, body in _VIEW_HEADER.findall(sql):
+            found[name] = " ".join(line[2:].strip() for line in body.splitlines())
+    return found
 
 
 def relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from jobimpact.store import transaction
-from jobimpact.store.io import now
+from jobimpact.store.runs import now
+
+if TYPE_CHECKING:
+    from jobimpact.scoring.rubric import Rubric
+    from jobimpact.store.scorings import ScoringKey
+
+TASK_SCORE_COLUMNS = [
+    "task_id",
+    "prompt_sha256",
+    "model_id",
+    "rubric_hash",
+    "question",
+    "method",
+    "head_id",
+    "p_yes",
+    "answer_mass",
+    "run_id",
+    "scored_at",
+]
 
 SELECT_TASKS_TO_SCORE = """
 SELECT t.task_id, t.onet_soc_code, o.title AS occupation, t.task, o.soc_major
@@ -25,11 +43,17 @@ WHERE model_id = ? AND rubric_hash = ? AND head_id = ''
 INSERT_RUBRIC = """
 INSERT INTO rubrics VALUES (?, ?, ?, ?, ?) ON CONFLICT (rubric_hash) DO NOTHING
 """
+INSERT_RUBRIC_QUESTION = """
+INSERT INTO rubric_questions VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
+"""
 INSERT_FAILURE = "INSERT INTO scoring_failures VALUES (?, ?, ?, ?, ?, ?)"
+# One row per task: the latest prompt wins when a task's text was scored twice.
 SELECT_MEASURES = """
 SELECT m.*, t.onet_soc_code, t.task_type, t.importance, t.relevance
 FROM task_measures AS m JOIN tasks AS t USING (task_id)
 WHERE m.model_id = ? AND m.rubric_hash = ? AND m.head_id = ?
+QUALIFY row_number() OVER (PARTITION BY m.task_id ORDER BY m.scored_at DESC) = 1
+ORDER BY m.task_id
 """
 
 
@@ -45,11 +69,85 @@ def scored_keys(con: duckdb.DuckDBPyConnection, *, model_id: str, rubric_hash: s
     return {key for (key,) in rows}
 
 
-def record_rubric(
-    con: duckdb.DuckDBPyConnection, *, rubric_hash: str, name: str, version: str, definition: Any
-) -> None:
-    """Keep the full text of a rubric once, so every score's rubric can be read back."""
-    con.execute(INSERT_RUBRIC, [rubric_hash, name, version, json.dumps(definition), now()])
+def record_rubric(con: duckdb.DuckDBPyConnection, rubric: Rubric) -> None:
+    """Keep the full text of a rubric and the role of each question, once, so every score's
+    rubric can be read back and its answers reach the measures."""
+    with transaction(con):
+        con.execute(
+            INSERT_RUBRIC,
+            [rubric.hash, rubric.name, rubric.version, rubric.canonical(), now()],
+        )
+        con.executemany(
+            INSERT_RUBRIC_QUESTION,
+            [
+                [rubric.hash, q.key, q.measure_role, position]
+                for position, q in enumerate(rubric.questions)
+            ],
+        )
+
+
+SELECT_ROLES = """
+SELECT question, role FROM rubric_questions
+WHERE rubric_hash = ? AND role IS NOT NULL ORDER BY position
+"""
+
+
+def rubric_roles(con: duckdb.DuckDBPyConnection, rubric_hash: str) -> dict[str, str]:
+    """Question key → role of a stored rubric (questions that feed a measure)."""
+    return dict(con.execute(SELECT_ROLES, [rubric_hash]).fetchall())
+
+
+def task_score_rows(
+    tasks: pd.DataFrame,
+    answers: Sequence[Mapping[str, tuple[float, float | None]]],
+    *,
+    model_id: str,
+    rubric_hash: str,
+    head_id: str,
+    run_id: str,
+) -> pd.DataFrame:
+    """``task_scores`` rows: one per task and question.
+
+    ``tasks`` has ``task_id`` and ``prompt_sha256``; ``answers`` gives, per task, question
+    → (P(Yes), answer mass or None). ``head_id`` '' marks zero-shot answers, a head id
+    calibrated ones.
+    """
+    at = now()
+    method = "calibrated" if head_id else "zero-shot"
+    rows = [
+        {
+            "task_id": int(task_id),
+            "prompt_sha256": key,
+            "model_id": model_id,
+            "rubric_hash": rubric_hash,
+            "question": question,
+            "method": method,
+            "head_id": head_id,
+            "p_yes": float(p_yes),
+            "answer_mass": None if mass is None else float(mass),
+            "run_id": run_id,
+            "scored_at": at,
+        }
+        for task_id, key, answer in zip(
+            tasks["task_id"], tasks["prompt_sha256"], answers, strict=True
+        )
+        for question, (p_yes, mass) in answer.items()
+    ]
+    return pd.DataFrame(rows, columns=TASK_SCORE_COLUMNS)
+
+
+def feature_rows(
+    tasks: pd.DataFrame, vectors: Sequence[npt.NDArray[np.float32]], *, model_id: str
+) -> pd.DataFrame:
+    """``task_features`` rows of a batch: one vector per prompt key."""
+    return pd.DataFrame(
+        {
+            "prompt_sha256": tasks["prompt_sha256"].to_list(),
+            "model_id": model_id,
+            "feature_spec": f"task-token-mean;dim={len(vectors[0]) if vectors else 0}",
+            "vector": [np.asarray(v, dtype=np.float32).tolist() for v in vectors],
+        }
+    )
 
 
 def write_score_batch(
@@ -88,23 +186,12 @@ def record_failures(
     )
 
 
-def task_measures(
-    con: duckdb.DuckDBPyConnection, *, model_id: str, rubric_hash: str, head_id: str = ""
-) -> pd.DataFrame:
-    """Per-task measures of one model and rubric, with the task's weights' inputs."""
-    frame: pd.DataFrame = con.execute(SELECT_MEASURES, [model_id, rubric_hash, head_id]).df()
+def task_measures(con: duckdb.DuckDBPyConnection, scoring: ScoringKey) -> pd.DataFrame:
+    """One scoring's measures, one row per task, with the inputs of the task weights."""
+    frame: pd.DataFrame = con.execute(SELECT_MEASURES, scoring.params[:3]).df()
     return frame
 
 
-def feature_matrix(vectors: Sequence[np.ndarray]) -> list[list[float]]:
-    """Feature vectors as plain lists, the form DuckDB takes for FLOAT[]."""
-    return [np.asarray(v, dtype=np.float32).tolist() for v in vectors]
-
-
-SELECT_LATEST_SCORING = """
-SELECT model_id, rubric_hash FROM task_scores WHERE head_id = ''
-GROUP BY ALL ORDER BY max(scored_at) DESC LIMIT 1
-"""
 SELECT_OCCUPATION_EMPLOYMENT = """
 SELECT onet_soc_code, n_tasks AS n_tasks_total, employment FROM occupation_overview
 """
@@ -114,25 +201,6 @@ WHERE model_id = ? AND rubric_hash = ? AND head_id = ? AND weighting = ?
 """
 
 
-SELECT_SCORED_HEAD = """
-SELECT head_id FROM task_scores
-WHERE model_id = ? AND rubric_hash = ? AND head_id <> ''
-GROUP BY head_id ORDER BY max(scored_at) DESC LIMIT 1
-"""
-
-
-def scored_head(con: duckdb.DuckDBPyConnection, *, model_id: str, rubric_hash: str) -> str:
-    """The calibration head that most recently scored this model and rubric, else ''."""
-    row = con.execute(SELECT_SCORED_HEAD, [model_id, rubric_hash]).fetchone()
-    return str(row[0]) if row else ""
-
-
-def latest_scoring(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
-    """(model_id, rubric_hash) of the most recent scores, or None when nothing is scored."""
-    row = con.execute(SELECT_LATEST_SCORING).fetchone()
-    return (str(row[0]), str(row[1])) if row else None
-
-
 def occupation_employment(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Each occupation's number of tasks and allocated employment."""
     frame: pd.DataFrame = con.execute(SELECT_OCCUPATION_EMPLOYMENT).df()
@@ -140,17 +208,11 @@ def occupation_employment(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def replace_occupation_scores(
-    con: duckdb.DuckDBPyConnection,
-    frame: pd.DataFrame,
-    *,
-    model_id: str,
-    rubric_hash: str,
-    head_id: str,
-    weighting: str,
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scoring: ScoringKey
 ) -> None:
-    """Replace the occupation roll-up of one scoring in one transaction."""
+    """Replace the occupation roll-up of one scoring and weighting in one transaction."""
     with transaction(con):
-        con.execute(DELETE_OCCUPATION_SCORES, [model_id, rubric_hash, head_id, weighting])
+        con.execute(DELETE_OCCUPATION_SCORES, scoring.params)
         con.register("_occupations", frame)
         con.execute("INSERT INTO occupation_scores BY NAME SELECT * FROM _occupations")
         con.unregister("_occupations")

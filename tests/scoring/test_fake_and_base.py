@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from jobimpact.errors import ConfigError, ScoringError
+from jobimpact.measures import MEASURE_NAMES as MEASURES
+from jobimpact.measures import ROLES as REQUIRED_KEYS
 from jobimpact.scoring.base import (
     QuestionScore,
     Scorer,
@@ -19,7 +21,6 @@ from jobimpact.scoring.base import (
     scores_to_frame,
 )
 from jobimpact.scoring.fake import FakeScorer, keyword_score
-from jobimpact.scoring.rubric import MEASURES, REQUIRED_KEYS
 
 
 def test_fake_is_deterministic_and_plausible(tasks: list[TaskPrompt]) -> None:

@@ -16,11 +16,9 @@ import pytest
 from fixtures import query_rows
 
 from jobimpact.errors import ConfigError, ScoringError
-from jobimpact.pipeline import score
+from jobimpact.pipeline import run_score
 from jobimpact.scoring.base import TaskPrompt, TaskScore, get_backend
 from jobimpact.scoring.http_backend import (
-    ENV_BASE_URL,
-    ENV_MODEL,
     HTTPScorer,
     answer_from_logprobs,
     answer_from_text,
@@ -39,7 +37,9 @@ from .openai_stub import (
     serve,
 )
 
-KEY_ENV = "JOBIMPACT_TEST_STUB_KEY"
+KEY_ENV = "JOBIMPACT_HTTP_API_KEY"
+ENV_MODEL = "JOBIMPACT_HTTP_MODEL"
+ENV_BASE_URL = "JOBIMPACT_HTTP_BASE_URL"
 TOL = 1e-6
 
 
@@ -82,7 +82,6 @@ def make_scorer(stub: Stub, **params: Any) -> HTTPScorer:
     settings: dict[str, Any] = {
         "model": "stub",
         "base_url": stub.base_url,
-        "api_key_env": KEY_ENV,
         "backoff": 0.001,
         "timeout": 5.0,
     }
@@ -201,18 +200,20 @@ def test_a_refused_key_fails_at_once_naming_the_variable(
     items = task("Write quarterly reports.")
     scorer = make_scorer(stub, model="needs-key", rubric=one_question)
     prefix = f"{stub.base_url}/chat/completions, task t0, question 'direct': "
-    refused = "got HTTP 401 (invalid API key), expected 200; the API key is read from "
+    refused = f"got HTTP 401 (invalid API key), expected 200; the API key (${KEY_ENV}) "
     with pytest.raises(ScoringError) as failure:
         scorer.score(items)
-    assert str(failure.value) == prefix + refused + f"${KEY_ENV}, which is not set"
+    assert str(failure.value) == prefix + refused + "was not given"
     assert len(stub.state.bodies) == 1 and stub.state.authorizations == [None]
 
     monkeypatch.setenv(KEY_ENV, "wrong-key")
+    scorer = make_scorer(stub, model="needs-key", rubric=one_question)
     with pytest.raises(ScoringError) as failure:
         scorer.score(items)
-    assert str(failure.value) == prefix + refused + f"${KEY_ENV}, which is set but was refused"
+    assert str(failure.value) == prefix + refused + "was sent and refused"
 
     monkeypatch.setenv(KEY_ENV, API_KEY)
+    scorer = make_scorer(stub, model="needs-key", rubric=one_question)
     assert_matches_stub(scorer.score(items), items, one_question)
     assert stub.state.authorizations[-1] == f"Bearer {API_KEY}"
     assert API_KEY not in scorer.model_id and API_KEY not in repr(vars(scorer))
@@ -290,7 +291,6 @@ def test_a_mock_transport_sees_the_exact_request(
     scorer = HTTPScorer(
         model="m",
         base_url="https://api.example.org/v1/",
-        api_key_env=KEY_ENV,
         rubric=one_question,
         top_logprobs=4,
         transport=httpx.MockTransport(handler),
@@ -401,7 +401,7 @@ WHERE s.model_id = ?
 
 
 def test_the_pipeline_stores_http_scores(stub: Stub, db: Path, rubric: Rubric) -> None:
-    result = score(db=db, scorer=make_scorer(stub), limit=10)
+    result = run_score(db=db, scorer=make_scorer(stub), limit=10)
     assert (result.scored, result.failed, result.model_id) == (10, 0, "http:stub@127.0.0.1")
     assert query_rows(db, "SELECT count(*), count(DISTINCT task_id) FROM task_scores") == [(40, 10)]
     assert query_rows(db, "SELECT count(*) FROM task_features") == [(0,)]
@@ -411,7 +411,7 @@ def test_the_pipeline_stores_http_scores(stub: Stub, db: Path, rubric: Rubric) -
             intended_answer(chat_prompt(rubric, item, str(question))), abs=TOL
         )
 
-    flagged = score(db=db, scorer=make_scorer(stub, model="no-logprobs"), limit=10)
+    flagged = run_score(db=db, scorer=make_scorer(stub, model="no-logprobs"), limit=10)
     rows = _rows(db, flagged.model_id)
     assert len(rows) == 40
     assert all(mass is None and p_yes in (0.0, 1.0) for _, _, p_yes, mass, _, _ in rows)

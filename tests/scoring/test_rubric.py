@@ -9,14 +9,10 @@ import pandas as pd
 import pytest
 
 from jobimpact.errors import ConfigError, ScoringError
-from jobimpact.scoring.rubric import (
-    MEASURES,
-    REQUIRED_KEYS,
-    Question,
-    available_rubrics,
-    derive_measures,
-    load_rubric,
-)
+from jobimpact.measures import MEASURE_NAMES as MEASURES
+from jobimpact.measures import ROLES as REQUIRED_KEYS
+from jobimpact.measures import derive_measures
+from jobimpact.scoring.rubric import Question, available_rubrics, load_rubric
 
 CUSTOM = """
 name = "mini"

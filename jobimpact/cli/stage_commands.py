@@ -1,0 +1,410 @@
+"""Commands that run the stages: score, calibrate, validate, aggregate, embed, cluster,
+report, run, and models (what can score)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from jobimpact.cli import cli
+from jobimpact.cli.options import (
+    backend_option,
+    batch_size_option,
+    data_dir_option,
+    db_option,
+    embedder_option,
+    embedding_model_option,
+    formats_option,
+    head_choice,
+    head_id_option,
+    labels_option,
+    mirror_option,
+    model_id_option,
+    model_option,
+    out_dir_option,
+    rubric_hash_option,
+    sample_option,
+    setting,
+    settings_from,
+)
+from jobimpact.settings import Settings
+
+weighting_option = click.option(
+    "--weighting",
+    type=click.Choice(["rating", "type"]),
+    default="rating",
+    show_default=True,
+    help="Task weights: importance x relevance, or core 2 / supplemental 1.",
+)
+
+
+@contextmanager
+def _progress_bar(desc: str, unit: str) -> Iterator[Any]:
+    """A tqdm bar on a terminal, a silent one otherwise; call it with (done, total)."""
+    from tqdm import tqdm
+
+    with tqdm(unit=unit, disable=not sys.stderr.isatty(), desc=desc) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        yield advance
+
+
+def _labels(labels: Path | None, settings: Settings) -> Path:
+    from jobimpact.labels import default_labels_path
+
+    return labels or default_labels_path(settings.data_dir)
+
+
+@cli.command()
+@db_option
+@backend_option
+@model_option
+@setting("rubric", "--rubric", help="Rubric name or TOML file.")
+@click.option(
+    "--questions",
+    default=None,
+    help="Comma-separated rubric questions to ask zero-shot (default: all; e.g. 'creation' "
+    "when a calibration head answers the others).",
+)
+@click.option("--occupations", default=None, help="Comma-separated O*NET-SOC codes to score.")
+@sample_option
+@click.option("--limit", type=int, default=None, help="Score at most N tasks.")
+@click.option(
+    "--labelled",
+    is_flag=True,
+    help="Also score the occupations of the fetched label set (to fit or validate a head).",
+)
+@data_dir_option
+@batch_size_option
+@click.option("--force", is_flag=True, help="Score again tasks that already have scores.")
+def score(
+    questions: str | None,
+    occupations: str | None,
+    limit: int | None,
+    labelled: bool,
+    force: bool,
+    **options: Any,
+) -> None:
+    """Score tasks with an LLM on the rubric's questions; reruns do only what is missing.
+
+    When a calibration head exists for the model (fitted with `jobimpact calibrate`, or
+    shipped for the default model), it also scores the new tasks from their features.
+    """
+    from jobimpact.pipeline import make_scorer, run_score
+
+    settings = settings_from(**options)
+    codes = occupations.split(",") if occupations else None
+    if labelled:
+        from jobimpact.labels import read_labels
+
+        labels = read_labels(_labels(None, settings))
+        codes = sorted(set(labels.frame["onet_soc_code"]) | set(codes or []))
+    extra = {}
+    if questions is not None:
+        extra["questions"] = [q.strip() for q in questions.split(",") if q.strip()]
+    scorer = make_scorer(settings, **extra)
+    with _progress_bar("scoring", "task") as advance:
+        result = run_score(
+            db=settings.db,
+            scorer=scorer,
+            occupations=codes,
+            sample=settings.sample,
+            limit=limit,
+            batch_size=settings.batch_size,
+            force=force,
+            progress=advance,
+        )
+    click.echo(
+        f"{result.model_id} / rubric {result.rubric_hash[:12]}: {result.scored:,} tasks scored, "
+        f"{result.already_scored:,} already scored, {result.failed:,} failed "
+        f"(of {result.selected:,} selected)"
+        + (f"; calibrated by head {result.head_id}" if result.head_id else "")
+    )
+
+
+@cli.command()
+@db_option
+@data_dir_option
+@labels_option
+@model_id_option
+@rubric_hash_option
+@click.option("--folds", type=int, default=5, show_default=True, help="Occupation-grouped folds.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--export",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the head as JSON (the form shipped in jobimpact/heads/).",
+)
+def calibrate(
+    db: Path | None,
+    data_dir: Path | None,
+    labels: Path | None,
+    model_id: str | None,
+    rubric_hash: str | None,
+    folds: int,
+    seed: int,
+    export: Path | None,
+) -> None:
+    """Fit a calibration head from task features to labelled probabilities, store it, and
+    score every featured task with it (labelled occupations out of fold)."""
+    from jobimpact.pipeline import export_head, run_calibrate
+
+    settings = settings_from(db=db, data_dir=data_dir)
+    result = run_calibrate(
+        db=settings.db,
+        labels=_labels(labels, settings),
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        n_folds=folds,
+        random_state=seed,
+    )
+    click.echo(
+        f"head {result.head_id} for {result.model_id}: fitted on {result.n_tasks:,} labelled "
+        f"tasks in {result.n_occupations:,} occupations ({result.n_matched_id:,} of "
+        f"{result.n_labelled:,} labels matched by id, {result.n_matched_text:,} by text); "
+        f"{result.applied:,} tasks scored with it"
+    )
+    click.echo("out-of-fold (occupation-grouped):")
+    for question, metrics in result.cv_metrics.items():
+        click.echo(
+            f"  {question:<11} AUC {metrics['auc']:.3f}  Brier {metrics['brier']:.3f}  "
+            f"positives {metrics['positives']:.1%}"
+        )
+    if export is not None:
+        export_head(db=settings.db, head_id=result.head_id, path=export)
+        click.echo(f"wrote {export}")
+
+
+@cli.command()
+@db_option
+@data_dir_option
+@labels_option
+@model_id_option
+@rubric_hash_option
+@head_id_option
+@click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap resamples.")
+def validate(
+    db: Path | None,
+    data_dir: Path | None,
+    labels: Path | None,
+    model_id: str | None,
+    rubric_hash: str | None,
+    head_id: str | None,
+    n_boot: int,
+) -> None:
+    """Compare scores with human and GPT-4 labels (task AUC, kappa, Brier; occupation
+    correlations of beta); store and print the figures."""
+    from jobimpact.pipeline import run_validate
+    from jobimpact.validation import format_metrics
+
+    settings = settings_from(db=db, data_dir=data_dir)
+    result = run_validate(
+        db=settings.db,
+        labels=_labels(labels, settings),
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        head_id=head_choice(head_id),
+        n_boot=n_boot,
+    )
+    scoring = f"head {result.head_id}" if result.head_id else "zero-shot"
+    click.echo(
+        f"{result.model_id} / rubric {result.rubric_hash[:12]} / {scoring}, mode {result.mode}"
+    )
+    click.echo(
+        f"{result.labels_name}: {result.n_matched_id:,} of {result.n_labelled:,} labelled tasks "
+        f"matched by (O*NET-SOC Code, Task ID), {result.n_matched_text:,} by text; "
+        f"{result.n_scored:,} have scores"
+    )
+    click.echo(format_metrics(result.metrics))
+    click.echo(f"validation {result.validation_id} stored ({result.seconds:.1f} s)")
+
+
+@cli.command()
+@db_option
+@model_id_option
+@rubric_hash_option
+@head_id_option
+@weighting_option
+@click.option(
+    "--creation-axis",
+    type=click.Choice(["augmentation", "creation"]),
+    default="augmentation",
+    show_default=True,
+    help="Measure on the creation axis of the quadrants.",
+)
+@click.option("--n-boot", type=int, default=200, show_default=True, help="Bootstrap resamples.")
+def aggregate(
+    db: Path | None,
+    model_id: str | None,
+    rubric_hash: str | None,
+    head_id: str | None,
+    weighting: str,
+    creation_axis: str,
+    n_boot: int,
+) -> None:
+    """Roll task scores up to occupations (then major groups and the economy in views)."""
+    from jobimpact.pipeline import run_aggregate
+
+    result = run_aggregate(
+        db=settings_from(db=db).db,
+        model_id=model_id,
+        rubric_hash=rubric_hash,
+        head_id=head_choice(head_id),
+        weighting=weighting,  # type: ignore[arg-type]
+        creation_axis=creation_axis,
+        n_boot=n_boot,
+    )
+    click.echo(
+        f"{result.model_id} / rubric {result.rubric_hash[:12]}"
+        f" / {f'head {result.head_id}' if result.head_id else 'zero-shot'}: {result.n_tasks:,} "
+        f"tasks rolled up to {result.n_occupations:,} occupations ({result.weighting} weights)"
+    )
+
+
+@cli.command()
+@db_option
+@embedder_option
+@embedding_model_option
+@click.option(
+    "--batch-size",
+    type=int,
+    default=1024,
+    show_default=True,
+    help="Texts per cache write (the model batches within it).",
+)
+def embed(batch_size: int, **options: Any) -> None:
+    """Embed task statements, DWA titles and emerging tasks (cached by text and model)."""
+    from jobimpact.pipeline import make_embedder, run_embed
+
+    settings = settings_from(**options)
+    result = run_embed(
+        db=settings.db,
+        embedder=make_embedder(settings),
+        batch_size=batch_size,
+        progress=sys.stderr.isatty(),
+    )
+    click.echo(", ".join(f"{kind}: {n:,}" for kind, n in result.counts.items()) + " texts embedded")
+
+
+@cli.command()
+@db_option
+@embedder_option
+@embedding_model_option
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Cluster again even if this clustering is stored.")
+def cluster(seed: int, force: bool, **options: Any) -> None:
+    """Group tasks into task families (k-means, k chosen by silhouette) with labels."""
+    from jobimpact.pipeline import make_embedder, run_cluster
+
+    settings = settings_from(**options)
+    result = run_cluster(
+        db=settings.db, embedder=make_embedder(settings), random_state=seed, force=force
+    )
+    state = "reused" if result.reused else "stored"
+    click.echo(
+        f"clustering {result.clustering_id} {state}: {result.n_clusters} task families, "
+        f"silhouette {result.silhouette:.3f}"
+    )
+
+
+@cli.command()
+@db_option
+@data_dir_option
+@mirror_option
+@sample_option
+@backend_option
+@model_option
+@embedder_option
+@out_dir_option
+@formats_option
+@batch_size_option
+def run(**options: Any) -> None:
+    """Fetch, ingest, score, embed, cluster, aggregate, validate and report in one go;
+    rerun to resume (every stage skips work already done)."""
+    from tqdm import tqdm
+
+    from jobimpact.pipeline import STAGES
+    from jobimpact.pipeline import run as run_all
+
+    settings = settings_from(**options)
+    with tqdm(total=len(STAGES), disable=not sys.stderr.isatty(), unit="stage") as bar:
+        finished: set[str] = set()
+
+        def advance(stage: str, done: int, total: int) -> None:
+            bar.set_description(f"{stage} {done:,}/{total:,}" if total > 1 else stage)
+            if done >= total and stage not in finished:
+                finished.add(stage)
+                bar.update(1)
+
+        summary = run_all(settings, progress=advance)
+    for stage, line in summary.lines.items():
+        click.echo(f"{stage:<10} {line}")
+
+
+@cli.command()
+def models() -> None:
+    """List scoring backends and registered models with licence and source of the weights."""
+    from jobimpact.calibration import packaged_heads
+    from jobimpact.scoring import MODELS, available_backends
+
+    click.echo("backends: " + ", ".join(available_backends()))
+    for name, info in MODELS.items():
+        click.echo(f"{name}: {info.upstream} ({info.licence}); weights: {info.weights}")
+    for head in packaged_heads():
+        aucs = ", ".join(f"{q} {m['auc']:.3f}" for q, m in sorted(head["cv_metrics"].items()))
+        click.echo(
+            f"calibration head {head['head_id']} for {head['model_id']}: {head['n_tasks']:,} "
+            f"labelled tasks, out-of-fold AUC {aucs}"
+        )
+
+
+@cli.command()
+@db_option
+@out_dir_option
+@formats_option
+@click.option("--title", default=None, help="Report title.")
+@click.option(
+    "--major-group",
+    default=None,
+    help="Focus on one SOC major group: its code (15-0000) or part of its title.",
+)
+@model_id_option
+@head_id_option
+@weighting_option
+def report(
+    title: str | None,
+    major_group: str | None,
+    model_id: str | None,
+    head_id: str | None,
+    weighting: str,
+    **options: Any,
+) -> None:
+    """Write the displacement-versus-creation report: self-contained HTML and a PDF."""
+    from jobimpact.report import build_report
+
+    settings = settings_from(**options)
+    result = build_report(
+        settings.db,
+        out_dir=settings.out_dir,
+        formats=settings.formats,
+        title=title,
+        major_group=major_group,
+        model_id=model_id,
+        head_id=head_choice(head_id),
+        weighting=weighting,
+    )
+    for fmt, path in result.paths.items():
+        click.echo(f"{fmt}: {path}")
+    pages = f", {result.n_pages} pages" if result.n_pages else ""
+    click.echo(
+        f"{result.scoring['model_id']} ({result.scoring['method']}){pages}, {result.seconds:.1f} s"
+    )

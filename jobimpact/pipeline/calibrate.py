@@ -1,0 +1,227 @@
+"""Calibrate: fit a calibration head on labelled tasks, store it, and score every featured
+task with it; and the heads' use by the score stage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from jobimpact.errors import ConfigError, NotReadyError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from jobimpact.calibration import CalibrationHead
+
+__all__ = [
+    "CalibrateResult",
+    "apply_head",
+    "calibrated_rows",
+    "export_head",
+    "head_for",
+    "run_calibrate",
+]
+
+
+@dataclass(frozen=True)
+class CalibrateResult:
+    """A fitted head, how its labels matched, and how many tasks it then scored."""
+
+    run_id: str
+    head_id: str
+    model_id: str
+    rubric_hash: str
+    n_labelled: int
+    n_matched_id: int
+    n_matched_text: int
+    n_tasks: int
+    n_occupations: int
+    cv_metrics: dict[str, dict[str, float]]
+    applied: int
+
+
+def head_for(
+    con: duckdb.DuckDBPyConnection, *, model_id: str, rubric_hash: str
+) -> CalibrationHead | None:
+    """The newest stored head for this model and rubric, else a shipped one (then stored)."""
+    from jobimpact.calibration import packaged_head
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store.runs import now, record_run
+
+    head_id = store_heads.latest_head_id(con, model_id=model_id, rubric_hash=rubric_hash)
+    if head_id is not None:
+        return store_heads.read_head(con, head_id)
+    head = packaged_head(model_id=model_id, rubric_hash=rubric_hash)
+    if head is not None:
+        run_id = record_run(
+            con,
+            stage="calibrate",
+            parameters={"packaged_head": head.head_id, "model_id": model_id},
+            counts={"tasks": head.n_tasks, "occupations": head.n_occupations},
+            started_at=now(),
+        )
+        store_heads.write_head(con, head, run_id=run_id)
+    return head
+
+
+def calibrated_rows(head: CalibrationHead, tasks: pd.DataFrame, *, run_id: str) -> pd.DataFrame:
+    """``task_scores`` rows of a head's P(Yes) for tasks with feature vectors.
+
+    ``tasks`` has ``task_id``, ``onet_soc_code``, ``prompt_sha256`` and ``vector``. Tasks
+    of the head's training occupations are scored by the fold model that never saw them.
+    """
+    from jobimpact.store.scores import task_score_rows
+
+    if tasks.empty:
+        return pd.DataFrame()
+    matrix = np.stack([np.asarray(v, dtype=np.float64) for v in tasks["vector"]])
+    predicted = head.predict(matrix, tasks["onet_soc_code"].astype(str).tolist())
+    answers: list[dict[str, tuple[float, float | None]]] = [
+        {str(q): (float(p), None) for q, p in row.items()} for row in predicted.to_dict("records")
+    ]
+    return task_score_rows(
+        tasks,
+        answers,
+        model_id=head.model_id,
+        rubric_hash=head.rubric_hash,
+        head_id=head.head_id,
+        run_id=run_id,
+    )
+
+
+def run_calibrate(
+    *,
+    db: str | Path,
+    labels: Path,
+    model_id: str | None = None,
+    rubric_hash: str | None = None,
+    n_folds: int = 5,
+    random_state: int = 0,
+) -> CalibrateResult:
+    """Fit a calibration head on the labelled tasks that have features, store it and score
+    every featured task of the model with it (labelled occupations out of fold).
+
+    Parameters
+    ----------
+    db : path of a store with zero-shot scores and features
+    labels : path of a label file with the columns of GPTs-are-GPTs' full_labelset.tsv
+    model_id, rubric_hash : str, optional
+        The zero-shot scoring whose features to use (see
+        :func:`~jobimpact.store.scorings.resolve_scoring`); the latest by default.
+    n_folds : int
+        Outer folds, grouped by occupation.
+
+    Raises
+    ------
+    NotReadyError
+        When the store has no scores or no feature vectors for the model.
+    """
+    from jobimpact.calibration import TARGETS, fit_head
+    from jobimpact.labels import match_labels, read_labels
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+    from jobimpact.store.runs import stage_run
+    from jobimpact.store.scorings import resolve_scoring
+
+    labelled = read_labels(labels)
+    with open_store(db) as con:
+        scoring = resolve_scoring(con, model_id=model_id, rubric_hash=rubric_hash, head_id="")
+        roles = store_scores.rubric_roles(con, scoring.rubric_hash)
+        matched = match_labels(labelled, store_scores.tasks_to_score(con))
+        features = store_heads.task_features(
+            con, model_id=scoring.model_id, rubric_hash=scoring.rubric_hash
+        )
+    if features.empty:
+        raise NotReadyError(
+            f"calibrate: got no feature vectors for model {scoring.model_id!r}, expected a "
+            "backend that keeps per-task features (e.g. transformers)"
+        )
+    train = matched.frame.drop(columns="onet_soc_code").merge(features, on="task_id")
+    matrix = (
+        np.stack([np.asarray(v, dtype=np.float64) for v in train["vector"]])
+        if len(train)
+        else np.zeros((0, 0))
+    )
+    questions = {key: role for key, role in roles.items() if role in TARGETS}
+    head, _ = fit_head(
+        matrix,
+        train,
+        model_id=scoring.model_id,
+        rubric_hash=scoring.rubric_hash,
+        feature_spec=str(features["feature_spec"].iloc[0]),
+        labels_name=labelled.name,
+        labels_sha256=labelled.sha256,
+        questions=questions,
+        n_folds=n_folds,
+        random_state=random_state,
+    )
+    parameters = {
+        "labels": labelled.name,
+        "labels_sha256": labelled.sha256,
+        "model_id": scoring.model_id,
+        "rubric_hash": scoring.rubric_hash,
+        "n_folds": n_folds,
+        "random_state": random_state,
+    }
+    with stage_run(db, stage="calibrate", parameters=parameters) as run:
+        with open_store(db) as con:
+            store_heads.write_head(con, head, run_id=run.run_id)
+        applied = apply_head(db=db, head_id=head.head_id, run_id=run.run_id)
+        run.counts = {"trained_on": len(train), "applied": applied, "head_id": head.head_id}
+    return CalibrateResult(
+        run_id=run.run_id,
+        head_id=head.head_id,
+        model_id=scoring.model_id,
+        rubric_hash=scoring.rubric_hash,
+        n_labelled=matched.n_labelled,
+        n_matched_id=matched.n_by_id,
+        n_matched_text=matched.n_by_text,
+        n_tasks=head.n_tasks,
+        n_occupations=head.n_occupations,
+        cv_metrics={q: dict(m) for q, m in head.cv_metrics.items()},
+        applied=applied,
+    )
+
+
+def apply_head(*, db: str | Path, head_id: str, run_id: str, batch_size: int = 2048) -> int:
+    """Score with a stored head every featured task of its model not yet scored by it.
+
+    Returns the number of tasks scored.
+    """
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+
+    with open_store(db) as con:
+        head = store_heads.read_head(con, head_id)
+        if head is None:
+            raise ConfigError(f"calibration head: got {head_id!r}, expected a stored head id")
+        features = store_heads.task_features(
+            con, model_id=head.model_id, rubric_hash=head.rubric_hash, skip_head_id=head_id
+        )
+    for start in range(0, len(features), batch_size):
+        rows = calibrated_rows(head, features.iloc[start : start + batch_size], run_id=run_id)
+        with open_store(db) as con:
+            store_scores.write_score_batch(con, rows)
+    return len(features)
+
+
+def export_head(*, db: str | Path, head_id: str, path: Path) -> None:
+    """Write a stored head as JSON, the form :func:`~jobimpact.calibration.packaged_head`
+    reads (written to a temporary file and renamed into place)."""
+    from jobimpact.calibration import head_to_dict
+    from jobimpact.outputs import write_atomic
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+
+    with open_store(db, read_only=True) as con:
+        head = store_heads.read_head(con, head_id)
+    if head is None:
+        raise ConfigError(f"calibration head: got {head_id!r}, expected a stored head id")
+    write_atomic(path, json.dumps(head_to_dict(head)).encode("utf-8"))

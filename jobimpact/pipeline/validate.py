@@ -1,0 +1,150 @@
+"""Validate: compare one scoring with reference labels and store the figures."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from jobimpact.errors import NotReadyError
+
+if TYPE_CHECKING:
+    from jobimpact.calibration import CalibrationHead
+
+__all__ = ["ValidateResult", "run_validate"]
+
+# Fewest labelled, scored tasks and occupations a validation is worth running on.
+MIN_TASKS, MIN_OCCUPATIONS = 20, 3
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    """Agreement of one scoring with reference labels, as stored.
+
+    Attributes
+    ----------
+    mode : str
+        ``zero-shot``, ``out-of-fold`` (a head scored its own training occupations with
+        the fold model that never saw them) or ``held-out`` (occupations the head never
+        saw).
+    metrics : DataFrame
+        Long form: source, reference, level, metric, value, ci_low, ci_high, n.
+    """
+
+    validation_id: str
+    run_id: str
+    model_id: str
+    rubric_hash: str
+    head_id: str
+    mode: str
+    labels_name: str
+    n_labelled: int
+    n_matched_id: int
+    n_matched_text: int
+    n_scored: int
+    metrics: pd.DataFrame
+    reliability: pd.DataFrame
+    seconds: float
+
+
+def _validation_mode(head: CalibrationHead | None, codes: pd.Series) -> str:
+    """How the compared scores were made, for the reader of the figures."""
+    if head is None:
+        return "zero-shot"
+    seen = codes.isin(list(head.folds)).any()
+    return "out-of-fold" if seen else "held-out"
+
+
+def run_validate(
+    *,
+    db: str | Path,
+    labels: Path,
+    model_id: str | None = None,
+    rubric_hash: str | None = None,
+    head_id: str | None = None,
+    n_boot: int = 1000,
+) -> ValidateResult:
+    """Compare a scoring with reference labels and store the figures.
+
+    The scoring is chosen by :func:`~jobimpact.store.scorings.resolve_scoring`
+    (``head_id=""``: the zero-shot scores). Tasks of the head's training occupations carry
+    out-of-fold scores, so no task is judged by a head that saw it.
+
+    Raises
+    ------
+    NotReadyError
+        When fewer than 20 labelled tasks in 3 occupations have scores.
+    """
+    from jobimpact.labels import match_labels, read_labels
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+    from jobimpact.store.runs import now, stage_run
+    from jobimpact.store.scorings import resolve_scoring
+    from jobimpact.store.validation import write_validation
+    from jobimpact.validation import validate_scores
+
+    started = time.perf_counter()
+    labelled = read_labels(labels)
+    with open_store(db) as con:
+        scoring = resolve_scoring(con, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id)
+        head = store_heads.read_head(con, scoring.head_id) if scoring.head_id else None
+        matched = match_labels(labelled, store_scores.tasks_to_score(con))
+        measures = store_scores.task_measures(con, scoring)
+    # tasks asked only some questions zero-shot (score --questions) cannot be compared
+    measures = measures.dropna(subset=["alpha", "beta", "zeta", "displacement"])
+    scored = matched.frame.drop(columns=["task_type", "onet_soc_code"]).merge(
+        measures[
+            ["task_id", "onet_soc_code", "task_type", "alpha", "beta", "zeta", "displacement"]
+        ],
+        on="task_id",
+    )
+    if len(scored) < MIN_TASKS or scored["onet_soc_code"].nunique() < MIN_OCCUPATIONS:
+        raise NotReadyError(
+            f"validate: got {len(scored)} labelled tasks with scores of {scoring.model_id!r}, "
+            f"expected at least {MIN_TASKS} in {MIN_OCCUPATIONS} occupations (score the "
+            "labelled occupations: jobimpact score --labelled)"
+        )
+    mode = _validation_mode(head, scored["onet_soc_code"])
+    parameters = {"labels": labelled.name, "model_id": scoring.model_id, "head_id": scoring.head_id}
+    with stage_run(db, stage="validate", parameters=parameters) as run:
+        tables = validate_scores(scored, n_boot=n_boot)
+        validation_id = uuid.uuid4().hex
+        record = {
+            "validation_id": validation_id,
+            "run_id": run.run_id,
+            "model_id": scoring.model_id,
+            "rubric_hash": scoring.rubric_hash,
+            "head_id": scoring.head_id,
+            "mode": mode,
+            "labels_name": labelled.name,
+            "labels_sha256": labelled.sha256,
+            "n_labelled": matched.n_labelled,
+            "n_matched_id": matched.n_by_id,
+            "n_matched_text": matched.n_by_text,
+            "n_scored": len(scored),
+            "created_at": now(),
+        }
+        with open_store(db) as con:
+            write_validation(con, record, tables.metrics, tables.reliability)
+        run.counts = {"tasks": len(scored), "mode": mode}
+    return ValidateResult(
+        validation_id=validation_id,
+        run_id=run.run_id,
+        model_id=scoring.model_id,
+        rubric_hash=scoring.rubric_hash,
+        head_id=scoring.head_id,
+        mode=mode,
+        labels_name=labelled.name,
+        n_labelled=matched.n_labelled,
+        n_matched_id=matched.n_by_id,
+        n_matched_text=matched.n_by_text,
+        n_scored=len(scored),
+        metrics=tables.metrics,
+        reliability=tables.reliability,
+        seconds=time.perf_counter() - started,
+    )
