@@ -61,6 +61,7 @@ _EXPORTS = {
     "relations": "jobimpact.store.read",
     "export_parquet": "jobimpact.store.read",
     "resolve_scoring": "jobimpact.store.scorings",
+    "list_scorings": "jobimpact.store.scorings",
     "ScoringKey": "jobimpact.store.scorings",
     "view_docs": "jobimpact.store.read",
     # scoring backends, rubrics and measures
@@ -137,6 +138,7 @@ __all__ = [
     "get_backend",
     "get_embedder",
     "label_clusters",
+    "list_scorings",
     "load_rubric",
     "match_labels",
     "open_store",
@@ -217,7 +219,7 @@ if TYPE_CHECKING:
     from jobimpact.sources.fetch import fetch
     from jobimpact.store import open_store
     from jobimpact.store.read import export_parquet, query, relations, store_status, view_docs
-    from jobimpact.store.scorings import ScoringKey, resolve_scoring
+    from jobimpact.store.scorings import ScoringKey, list_scorings, resolve_scoring
 
 
 def __getattr__(name: str) -> Any:

@@ -224,6 +224,29 @@ def _fit_one(
     return _folded_model(scaler, estimator), float(np.ravel(estimator.C_)[0])
 
 
+def _fit_folds(
+    features: FloatArray,
+    y: FloatArray,
+    has: npt.NDArray[np.bool_],
+    codes: npt.NDArray[Any],
+    fold_of_row: npt.NDArray[np.int_],
+    n_folds: int,
+    cs: Sequence[float],
+) -> tuple[dict[int, LinearModel], dict[str, float], FloatArray]:
+    """One question: a model per outer fold and one on every labelled task (fold -1),
+    the C each chose, and every task's out-of-fold prediction."""
+    models: dict[int, LinearModel] = {}
+    chosen: dict[str, float] = {}
+    predicted = np.full(len(y), np.nan)
+    for fold in [*range(n_folds), FULL_MODEL]:
+        train = has & (fold_of_row != fold)
+        models[fold], chosen[str(fold)] = _fit_one(features[train], y[train], codes[train], cs)
+        if fold != FULL_MODEL:
+            test = fold_of_row == fold
+            predicted[test] = models[fold].predict(features[test])
+    return models, chosen, predicted
+
+
 def _metrics(y: FloatArray, p: FloatArray) -> dict[str, float]:
     from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
@@ -272,8 +295,7 @@ def fit_head(
     (CalibrationHead, DataFrame)
         The head, and ``task_id`` (when in ``labels``) with out-of-fold P(Yes) per question.
     """
-    import sklearn
-
+    sklearn = require("sklearn", purpose="calibration heads")
     roles = question_roles(questions)
     _check_fit_inputs(features, labels, roles, n_folds)
     codes = labels["onet_soc_code"].astype(str).to_numpy()
@@ -287,16 +309,12 @@ def fit_head(
     for question in roles:
         has = targets[question].notna().to_numpy()
         y = targets[question].to_numpy()
-        chosen_c[question] = {}
-        for fold in [*range(n_folds), FULL_MODEL]:
-            train = has & (fold_of_row != fold)
-            model, c = _fit_one(features[train], y[train], codes[train], cs)
-            weights[(question, fold)] = model
-            chosen_c[question][str(fold)] = c
-            if fold != FULL_MODEL:
-                test = fold_of_row == fold
-                oof.loc[test, question] = model.predict(features[test])
-        metrics[question] = _metrics(y[has], oof[question].to_numpy()[has])
+        models, chosen_c[question], predicted = _fit_folds(
+            features, y, has, codes, fold_of_row, n_folds, cs
+        )
+        weights.update({(question, fold): model for fold, model in models.items()})
+        oof[question] = predicted
+        metrics[question] = _metrics(y[has], predicted[has])
     head = CalibrationHead(
         model_id=model_id,
         rubric_hash=rubric_hash,

@@ -100,6 +100,7 @@ def test_training_occupations_are_scored_by_the_fold_model_that_never_saw_them()
     np.testing.assert_allclose(unseen, full)
 
 
+@pytest.mark.slow
 def test_head_id_is_a_content_address_and_survives_json_and_the_store(db: Path) -> None:
     features, labels = synthetic()
     head, _ = fit(features, labels)
@@ -166,6 +167,7 @@ def labelled_store(labelled_scored_store: Path, tmp_path: Path) -> Path:
     return Path(shutil.copy(labelled_scored_store, tmp_path / "store.duckdb"))
 
 
+@pytest.mark.slow
 def test_calibrate_stores_a_head_and_scores_every_featured_task(
     labelled_store: Path, mirror_data: Path
 ) -> None:
@@ -201,6 +203,7 @@ def test_calibrate_stores_a_head_and_scores_every_featured_task(
     assert run_aggregate(db=labelled_store, head_id="", n_boot=0).head_id == ""
 
 
+@pytest.mark.slow
 def test_scoring_applies_an_existing_head_to_new_tasks(
     labelled_store: Path, mirror_data: Path
 ) -> None:
@@ -219,6 +222,7 @@ def test_scoring_applies_an_existing_head_to_new_tasks(
     assert apply_head(db=labelled_store, head_id=result.head_id, run_id="r") == 0
 
 
+@pytest.mark.slow
 def test_calibrate_cli_reports_and_exports(
     labelled_store: Path, mirror_data: Path, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from jobimpact.embedding import (
+    EMBEDDERS,
     Embedder,
     EmbeddingCache,
     MemoryEmbeddingCache,
@@ -151,15 +152,19 @@ def test_wrong_shapes_from_embedder_or_cache_are_reported() -> None:
 
 
 def test_register_embedder_makes_a_name_available() -> None:
-    @register_embedder("test-constant")
     class Constant(Embedder):
         def encode(self, texts: Sequence[str]) -> FloatArray:
             return np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(texts), 1))
 
-    assert "test-constant" in available_embedders()
-    embedder = get_embedder("test-constant")
-    assert embedder.model_id == "test-constant"
-    assert embed_texts(["x", "y"], embedder=embedder).shape == (2, 2)
+    try:
+        register_embedder("test-constant")(Constant)
+        assert "test-constant" in available_embedders()
+        embedder = get_embedder("test-constant")
+        assert embedder.model_id == "test-constant"
+        assert embed_texts(["x", "y"], embedder=embedder).shape == (2, 2)
+    finally:
+        EMBEDDERS.unregister("test-constant")
+    assert "test-constant" not in available_embedders()
 
 
 def test_sentence_transformers_needs_no_load_until_encode() -> None:

@@ -13,6 +13,7 @@ from jobimpact.settings import Settings
 pytest.importorskip("sklearn")
 
 
+@pytest.mark.slow
 def test_run_does_every_stage_then_only_new_work(tmp_path: Path) -> None:
     if not (MIRROR / "README.md").is_file():
         pytest.skip("the data mirror is not beside the checkout")

@@ -39,6 +39,8 @@ CHROMIUM_FLAGS = (
 EXPECTED_PAGES = range(6, 17)
 NETWORK_SCHEMES = {"http", "https", "ws", "wss", "ftp"}
 
+pytestmark = pytest.mark.slow  # a real browser and PDF rasterising: run by make test
+
 
 def _missing(*programs: str) -> list[str]:
     return [p for p in programs if not Path(p).is_file() and shutil.which(p) is None]

@@ -299,21 +299,45 @@ def embed(batch_size: int, **options: Any) -> None:
 @db_option
 @embedder_option
 @embedding_model_option
+@click.option(
+    "--k",
+    "k_values",
+    default=None,
+    help="Numbers of families to choose among by silhouette, comma-separated, or one to fix "
+    "it [default: 100,120,...,200].",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Cluster again even if this clustering is stored.")
-def cluster(seed: int, force: bool, **options: Any) -> None:
+def cluster(k_values: str | None, seed: int, force: bool, **options: Any) -> None:
     """Group tasks into task families (k-means, k chosen by silhouette) with labels."""
     from jobimpact.pipeline import make_embedder, run_cluster
 
     settings = settings_from(**options)
     result = run_cluster(
-        db=settings.db, embedder=make_embedder(settings), random_state=seed, force=force
+        db=settings.db,
+        embedder=make_embedder(settings),
+        k_range=_integers("--k", k_values),
+        random_state=seed,
+        force=force,
     )
     state = "reused" if result.reused else "stored"
     click.echo(
         f"clustering {result.clustering_id} {state}: {result.n_clusters} task families, "
         f"silhouette {result.silhouette:.3f}"
     )
+
+
+def _integers(option: str, text: str | None) -> list[int] | None:
+    """A comma-separated list of positive integers, or None when not given."""
+    if text is None:
+        return None
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 2:
+        raise click.BadParameter(f"got {text!r}, expected integers >= 2 like 150 or 100,150,200")
+    return values
 
 
 @cli.command()
@@ -378,12 +402,14 @@ def models() -> None:
     help="Focus on one SOC major group: its code (15-0000) or part of its title.",
 )
 @model_id_option
+@rubric_hash_option
 @head_id_option
 @weighting_option
 def report(
     title: str | None,
     major_group: str | None,
     model_id: str | None,
+    rubric_hash: str | None,
     head_id: str | None,
     weighting: str,
     **options: Any,
@@ -399,6 +425,7 @@ def report(
         title=title,
         major_group=major_group,
         model_id=model_id,
+        rubric_hash=rubric_hash,
         head_id=head_choice(head_id),
         weighting=weighting,
     )

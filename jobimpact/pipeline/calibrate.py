@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from jobimpact.errors import ConfigError, NotReadyError
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     import duckdb
 
     from jobimpact.calibration import CalibrationHead
+    from jobimpact.labels import Labels, Matched
+    from jobimpact.store.scorings import ScoringKey
 
 __all__ = [
     "CalibrateResult",
@@ -94,6 +97,60 @@ def calibrated_rows(head: CalibrationHead, tasks: pd.DataFrame, *, run_id: str) 
     )
 
 
+@dataclass(frozen=True)
+class _TrainingSet:
+    """The labelled tasks with features of one zero-shot scoring, ready to fit a head on."""
+
+    scoring: ScoringKey
+    labelled: Labels
+    matched: Matched
+    train: pd.DataFrame
+    matrix: npt.NDArray[np.float64]
+    feature_spec: str
+    questions: dict[str, str]  # question key -> role with a target
+
+
+def _training_set(
+    db: str | Path, labels: Path, model_id: str | None, rubric_hash: str | None
+) -> _TrainingSet:
+    """Read the labels, match them to the store's tasks and join the features."""
+    from jobimpact.calibration import TARGETS
+    from jobimpact.labels import match_labels, read_labels
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+    from jobimpact.store.scorings import resolve_scoring
+
+    labelled = read_labels(labels)
+    with open_store(db) as con:
+        scoring = resolve_scoring(con, model_id=model_id, rubric_hash=rubric_hash, head_id="")
+        roles = store_scores.rubric_roles(con, scoring.rubric_hash)
+        matched = match_labels(labelled, store_scores.tasks_to_score(con))
+        features = store_heads.task_features(
+            con, model_id=scoring.model_id, rubric_hash=scoring.rubric_hash
+        )
+    if features.empty:
+        raise NotReadyError(
+            f"calibrate: got no feature vectors for model {scoring.model_id!r}, expected a "
+            "backend that keeps per-task features (e.g. transformers)"
+        )
+    train = matched.frame.drop(columns="onet_soc_code").merge(features, on="task_id")
+    matrix = (
+        np.stack([np.asarray(v, dtype=np.float64) for v in train["vector"]])
+        if len(train)
+        else np.zeros((0, 0))
+    )
+    return _TrainingSet(
+        scoring=scoring,
+        labelled=labelled,
+        matched=matched,
+        train=train,
+        matrix=matrix,
+        feature_spec=str(features["feature_spec"].iloc[0]),
+        questions={key: role for key, role in roles.items() if role in TARGETS},
+    )
+
+
 def run_calibrate(
     *,
     db: str | Path,
@@ -121,49 +178,30 @@ def run_calibrate(
     NotReadyError
         When the store has no scores or no feature vectors for the model.
     """
-    from jobimpact.calibration import TARGETS, fit_head
-    from jobimpact.labels import match_labels, read_labels
+    from jobimpact.calibration import fit_head
+    from jobimpact.extras import require
     from jobimpact.store import calibration as store_heads
     from jobimpact.store import open_store
-    from jobimpact.store import scores as store_scores
     from jobimpact.store.runs import stage_run
-    from jobimpact.store.scorings import resolve_scoring
 
-    labelled = read_labels(labels)
-    with open_store(db) as con:
-        scoring = resolve_scoring(con, model_id=model_id, rubric_hash=rubric_hash, head_id="")
-        roles = store_scores.rubric_roles(con, scoring.rubric_hash)
-        matched = match_labels(labelled, store_scores.tasks_to_score(con))
-        features = store_heads.task_features(
-            con, model_id=scoring.model_id, rubric_hash=scoring.rubric_hash
-        )
-    if features.empty:
-        raise NotReadyError(
-            f"calibrate: got no feature vectors for model {scoring.model_id!r}, expected a "
-            "backend that keeps per-task features (e.g. transformers)"
-        )
-    train = matched.frame.drop(columns="onet_soc_code").merge(features, on="task_id")
-    matrix = (
-        np.stack([np.asarray(v, dtype=np.float64) for v in train["vector"]])
-        if len(train)
-        else np.zeros((0, 0))
-    )
-    questions = {key: role for key, role in roles.items() if role in TARGETS}
+    require("sklearn", purpose="calibration heads")
+    data = _training_set(db, labels, model_id, rubric_hash)
+    scoring = data.scoring
     head, _ = fit_head(
-        matrix,
-        train,
+        data.matrix,
+        data.train,
         model_id=scoring.model_id,
         rubric_hash=scoring.rubric_hash,
-        feature_spec=str(features["feature_spec"].iloc[0]),
-        labels_name=labelled.name,
-        labels_sha256=labelled.sha256,
-        questions=questions,
+        feature_spec=data.feature_spec,
+        labels_name=data.labelled.name,
+        labels_sha256=data.labelled.sha256,
+        questions=data.questions,
         n_folds=n_folds,
         random_state=random_state,
     )
     parameters = {
-        "labels": labelled.name,
-        "labels_sha256": labelled.sha256,
+        "labels": data.labelled.name,
+        "labels_sha256": data.labelled.sha256,
         "model_id": scoring.model_id,
         "rubric_hash": scoring.rubric_hash,
         "n_folds": n_folds,
@@ -173,15 +211,15 @@ def run_calibrate(
         with open_store(db) as con:
             store_heads.write_head(con, head, run_id=run.run_id)
         applied = apply_head(db=db, head_id=head.head_id, run_id=run.run_id)
-        run.counts = {"trained_on": len(train), "applied": applied, "head_id": head.head_id}
+        run.counts = {"trained_on": len(data.train), "applied": applied, "head_id": head.head_id}
     return CalibrateResult(
         run_id=run.run_id,
         head_id=head.head_id,
         model_id=scoring.model_id,
         rubric_hash=scoring.rubric_hash,
-        n_labelled=matched.n_labelled,
-        n_matched_id=matched.n_by_id,
-        n_matched_text=matched.n_by_text,
+        n_labelled=data.matched.n_labelled,
+        n_matched_id=data.matched.n_by_id,
+        n_matched_text=data.matched.n_by_text,
         n_tasks=head.n_tasks,
         n_occupations=head.n_occupations,
         cv_metrics={q: dict(m) for q, m in head.cv_metrics.items()},

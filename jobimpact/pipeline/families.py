@@ -93,6 +93,7 @@ def run_cluster(
     db: str | Path,
     embedder: Embedder,
     estimator: Any = None,
+    k_range: Sequence[int] | None = None,
     random_state: int = 0,
     force: bool = False,
 ) -> ClusterResult:
@@ -106,14 +107,22 @@ def run_cluster(
     estimator : scikit-learn clusterer, optional
         Replaces the default (k-means, k chosen by silhouette; see
         :mod:`jobimpact.clustering`).
+    k_range : sequence of int, optional
+        Numbers of families the default k-means chooses among (100 to 200 in steps of 20
+        by default); one number fixes it.
     """
+    from jobimpact.extras import require
     from jobimpact.store import families as store_families
     from jobimpact.store import open_store
     from jobimpact.store.runs import stage_run
 
+    require("sklearn", purpose="clustering task families")
     texts = _texts(db, ("tasks", "emerging"))
     tasks = texts["tasks"]
-    method = "default" if estimator is None else repr(estimator)
+    if estimator is not None:
+        method = repr(estimator)
+    else:
+        method = "default" if k_range is None else f"kmeans;k={','.join(map(str, k_range))}"
     identity = [embedder.model_id, method, random_state, *tasks["text_sha256"]]
     clustering_id = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
     with open_store(db) as con:
@@ -122,7 +131,10 @@ def run_cluster(
         return ClusterResult(clustering_id, *stored, reused=True)
     parameters = {"model_id": embedder.model_id, "method": method, "seed": random_state}
     with stage_run(db, stage="cluster", parameters=parameters) as run:
-        result = _cluster(db, embedder, texts, clustering_id, estimator, random_state, run.run_id)
+        options = {"estimator": estimator, "random_state": random_state}
+        if k_range is not None:
+            options["k_range"] = list(k_range)
+        result = _cluster(db, embedder, texts, clustering_id, options, run.run_id)
         run.counts = {
             "tasks": len(tasks),
             "clusters": result.n_clusters,
@@ -136,8 +148,7 @@ def _cluster(
     embedder: Embedder,
     texts: dict[str, pd.DataFrame],
     clustering_id: str,
-    estimator: Any,
-    random_state: int,
+    options: dict[str, Any],
     run_id: str,
 ) -> ClusterResult:
     """Embed (from the cache), cluster, label, project and store one clustering."""
@@ -149,9 +160,9 @@ def _cluster(
     tasks, emerging = texts["tasks"], texts["emerging"]
     cache = store_families.DuckDBEmbeddingCache(str(db))
     vectors = embed_texts(tasks["task"].tolist(), embedder=embedder, cache=cache)
-    result = clustering.cluster_embeddings(vectors, estimator=estimator, random_state=random_state)
+    result = clustering.cluster_embeddings(vectors, **options)
     labels = clustering.label_clusters(tasks["task"].tolist(), result.labels, vectors)
-    coords = clustering.project_2d(vectors, random_state=random_state)
+    coords = clustering.project_2d(vectors, random_state=options["random_state"])
     task_rows = pd.DataFrame(
         {
             "clustering_id": clustering_id,

@@ -14,6 +14,8 @@ from jobimpact.errors import NotReadyError
 
 if TYPE_CHECKING:
     from jobimpact.calibration import CalibrationHead
+    from jobimpact.labels import Labels, Matched
+    from jobimpact.store.scorings import ScoringKey
 
 __all__ = ["ValidateResult", "run_validate"]
 
@@ -59,6 +61,41 @@ def _validation_mode(head: CalibrationHead | None, codes: pd.Series) -> str:
     return "out-of-fold" if seen else "held-out"
 
 
+def _scored_labels(
+    db: str | Path,
+    labels: Path,
+    model_id: str | None,
+    rubric_hash: str | None,
+    head_id: str | None,
+) -> tuple[ScoringKey, CalibrationHead | None, Labels, Matched, pd.DataFrame]:
+    """The scoring, its head, the labels, how they matched, and the labelled scored tasks."""
+    from jobimpact.labels import match_labels, read_labels
+    from jobimpact.store import calibration as store_heads
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+    from jobimpact.store.scorings import resolve_scoring
+
+    labelled = read_labels(labels)
+    with open_store(db) as con:
+        scoring = resolve_scoring(con, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id)
+        head = store_heads.read_head(con, scoring.head_id) if scoring.head_id else None
+        matched = match_labels(labelled, store_scores.tasks_to_score(con))
+        measures = store_scores.task_measures(con, scoring)
+    # tasks asked only some questions zero-shot (score --questions) cannot be compared
+    columns = ["task_id", "onet_soc_code", "task_type", "alpha", "beta", "zeta", "displacement"]
+    measures = measures.dropna(subset=columns[3:])[columns]
+    scored = matched.frame.drop(columns=["task_type", "onet_soc_code"]).merge(
+        measures, on="task_id"
+    )
+    if len(scored) < MIN_TASKS or scored["onet_soc_code"].nunique() < MIN_OCCUPATIONS:
+        raise NotReadyError(
+            f"validate: got {len(scored)} labelled tasks with scores of {scoring.model_id!r}, "
+            f"expected at least {MIN_TASKS} in {MIN_OCCUPATIONS} occupations (score the "
+            "labelled occupations: jobimpact score --labelled)"
+        )
+    return scoring, head, labelled, matched, scored
+
+
 def run_validate(
     *,
     db: str | Path,
@@ -79,43 +116,23 @@ def run_validate(
     NotReadyError
         When fewer than 20 labelled tasks in 3 occupations have scores.
     """
-    from jobimpact.labels import match_labels, read_labels
-    from jobimpact.store import calibration as store_heads
+    from jobimpact.extras import require
     from jobimpact.store import open_store
-    from jobimpact.store import scores as store_scores
     from jobimpact.store.runs import now, stage_run
-    from jobimpact.store.scorings import resolve_scoring
     from jobimpact.store.validation import write_validation
     from jobimpact.validation import validate_scores
 
+    require("sklearn", purpose="validation")
     started = time.perf_counter()
-    labelled = read_labels(labels)
-    with open_store(db) as con:
-        scoring = resolve_scoring(con, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id)
-        head = store_heads.read_head(con, scoring.head_id) if scoring.head_id else None
-        matched = match_labels(labelled, store_scores.tasks_to_score(con))
-        measures = store_scores.task_measures(con, scoring)
-    # tasks asked only some questions zero-shot (score --questions) cannot be compared
-    measures = measures.dropna(subset=["alpha", "beta", "zeta", "displacement"])
-    scored = matched.frame.drop(columns=["task_type", "onet_soc_code"]).merge(
-        measures[
-            ["task_id", "onet_soc_code", "task_type", "alpha", "beta", "zeta", "displacement"]
-        ],
-        on="task_id",
+    scoring, head, labelled, matched, scored = _scored_labels(
+        db, labels, model_id, rubric_hash, head_id
     )
-    if len(scored) < MIN_TASKS or scored["onet_soc_code"].nunique() < MIN_OCCUPATIONS:
-        raise NotReadyError(
-            f"validate: got {len(scored)} labelled tasks with scores of {scoring.model_id!r}, "
-            f"expected at least {MIN_TASKS} in {MIN_OCCUPATIONS} occupations (score the "
-            "labelled occupations: jobimpact score --labelled)"
-        )
     mode = _validation_mode(head, scored["onet_soc_code"])
     parameters = {"labels": labelled.name, "model_id": scoring.model_id, "head_id": scoring.head_id}
     with stage_run(db, stage="validate", parameters=parameters) as run:
         tables = validate_scores(scored, n_boot=n_boot)
-        validation_id = uuid.uuid4().hex
         record = {
-            "validation_id": validation_id,
+            "validation_id": uuid.uuid4().hex,
             "run_id": run.run_id,
             "model_id": scoring.model_id,
             "rubric_hash": scoring.rubric_hash,
@@ -133,7 +150,7 @@ def run_validate(
             write_validation(con, record, tables.metrics, tables.reliability)
         run.counts = {"tasks": len(scored), "mode": mode}
     return ValidateResult(
-        validation_id=validation_id,
+        validation_id=str(record["validation_id"]),
         run_id=run.run_id,
         model_id=scoring.model_id,
         rubric_hash=scoring.rubric_hash,

@@ -60,6 +60,7 @@ class Report:
         db: str | Path,
         *,
         model_id: str | None = None,
+        rubric_hash: str | None = None,
         head_id: str | None = None,
         weighting: str = "rating",
         major_group: str | None = None,
@@ -71,9 +72,10 @@ class Report:
         ----------
         db
             The DuckDB store; it must hold aggregated scores.
-        model_id, head_id
-            The scoring to report (default: the latest aggregated one, a calibrated head
-            before the zero-shot scores of the same model).
+        model_id, rubric_hash, head_id
+            The scoring to report (default: the one
+            :func:`~jobimpact.store.scorings.resolve_scoring` picks among the roll-ups:
+            the latest model, calibrated before zero-shot; ``head_id=""`` for zero-shot).
         weighting
             Task weighting of the roll-up: ``rating`` or ``type``.
         major_group
@@ -87,6 +89,7 @@ class Report:
             summarize_store(
                 db,
                 model_id=model_id,
+                rubric_hash=rubric_hash,
                 head_id=head_id,
                 weighting=weighting,
                 major_group=major_group,
@@ -210,6 +213,7 @@ def build_report(
     title: str | None = None,
     major_group: str | None = None,
     model_id: str | None = None,
+    rubric_hash: str | None = None,
     head_id: str | None = None,
     weighting: str = "rating",
 ) -> ReportResult:
@@ -224,7 +228,7 @@ def build_report(
         with ``major_group``); created if needed.
     formats
         Any of ``html`` and ``pdf``.
-    title, major_group, model_id, head_id, weighting
+    title, major_group, model_id, rubric_hash, head_id, weighting
         As for :meth:`Report.from_store`.
 
     Returns
@@ -237,6 +241,7 @@ def build_report(
     report = Report.from_store(
         db,
         model_id=model_id,
+        rubric_hash=rubric_hash,
         head_id=head_id,
         weighting=weighting,
         major_group=major_group,

@@ -11,8 +11,6 @@ choose another.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,15 +23,14 @@ import pandas as pd
 from jobimpact import __version__
 from jobimpact.aggregate import QUADRANTS, task_weights
 from jobimpact.errors import ConfigError
+from jobimpact.report import sections
+from jobimpact.report.sections import as_float
 
 __all__ = ["TOP_N", "summarize", "summarize_store"]
 
 # Occupations in each top list, and tasks shown as the drivers of each occupation's score.
 TOP_N = 10
 N_DRIVERS = 3
-# Largest task families in the families table; emerging tasks shown per family.
-N_FAMILIES = 10
-N_EMERGING = 2
 # Exposure thresholds of the headline (Eloundou et al.: share of workers with >= 10% / 50%).
 EXPOSURE_THRESHOLDS = (0.1, 0.5)
 N_WAGE_BINS = 10
@@ -89,65 +86,13 @@ JOIN tasks AS t USING (task_id)
 WHERE m.model_id = ? AND m.rubric_hash = ? AND m.head_id = ?
   AND t.onet_soc_code IN (SELECT unnest(?::VARCHAR[]))
 """
-SELECT_LATEST_CLUSTERING = """
-SELECT clustering_id, model_id, method, n_clusters, silhouette, run_id, created_at
-FROM clusterings ORDER BY created_at DESC LIMIT 1
-"""
-SELECT_FAMILIES = """
-SELECT DISTINCT cluster_id, label, size, terms, examples, n_occupations, n_emerging_tasks
-FROM task_family_impact WHERE clustering_id = ?
-"""
-SELECT_FAMILY_SCORES = """
-SELECT cluster_id, n_tasks_scored, displacement, augmentation, creation, employment
-FROM task_family_impact
-WHERE clustering_id = ? AND model_id = ? AND rubric_hash = ? AND head_id = ?
-"""
-SELECT_FAMILY_CENTRES = """
-SELECT cluster_id, avg(x) AS x, avg(y) AS y, count(*) AS n_tasks
-FROM task_clusters WHERE clustering_id = ? AND cluster_id >= 0
-GROUP BY cluster_id
-"""
-SELECT_EMERGING_BY_FAMILY = """
-SELECT c.cluster_id, e.task, e.category, c.similarity
-FROM emerging_task_clusters AS c JOIN emerging_tasks AS e USING (emerging_id)
-WHERE c.clustering_id = ?
-ORDER BY c.cluster_id, c.similarity DESC
-"""
-SELECT_VALIDATION = """
-SELECT * FROM validation_summary WHERE model_id = ? AND rubric_hash = ? AND head_id = ?
-ORDER BY level DESC, metric, reference DESC, source DESC
-"""
-SELECT_RELIABILITY = """
-SELECT source, bin, mean_predicted, observed_rate, n FROM validation_reliability
-WHERE validation_id = ? ORDER BY source, bin
-"""
-SELECT_RUBRIC = "SELECT name, version, definition, created_at FROM rubrics WHERE rubric_hash = ?"
-SELECT_HEAD = """
-SELECT head_id, feature_spec, labels_name, n_tasks, n_occupations, n_folds, cv_metrics,
-       created_at, run_id
-FROM calibration_heads WHERE head_id = ?
-"""
-SELECT_SOURCES = """
-SELECT source, version, count(*) AS n_files, min(origin) AS origin, min(ingested_at) AS ingested_at
-FROM source_files GROUP BY ALL ORDER BY source
-"""
-SELECT_RUNS = """
-SELECT run_id, stage, status, started_at, finished_at, parameters, counts, jobimpact_version
-FROM runs
-WHERE (stage = 'score'
-       AND json_extract_string(parameters, '$.model_id') = ?
-       AND json_extract_string(parameters, '$.rubric_hash') = ?)
-   OR run_id IN (SELECT unnest(?::VARCHAR[]))
-   OR run_id = (SELECT run_id FROM runs WHERE stage = 'ingest' AND status = 'done'
-                ORDER BY started_at DESC LIMIT 1)
-ORDER BY started_at
-"""
 
 
 def summarize_store(
     db: str | Path,
     *,
     model_id: str | None = None,
+    rubric_hash: str | None = None,
     head_id: str | None = None,
     weighting: str = "rating",
     major_group: str | None = None,
@@ -164,6 +109,7 @@ def summarize_store(
             con,
             db=Path(db),
             model_id=model_id,
+            rubric_hash=rubric_hash,
             head_id=head_id,
             weighting=weighting,
             major_group=major_group,
@@ -176,6 +122,7 @@ def summarize(
     *,
     db: Path,
     model_id: str | None = None,
+    rubric_hash: str | None = None,
     head_id: str | None = None,
     weighting: str = "rating",
     major_group: str | None = None,
@@ -189,8 +136,8 @@ def summarize(
         A connection to the store (read-only is enough).
     db
         The store's path, named in the report and in error messages.
-    model_id, head_id
-        The scoring to report (default: the latest aggregated one, calibrated first).
+    model_id, rubric_hash, head_id
+        The scoring to report (default: see :meth:`~jobimpact.report.Report.from_store`).
     weighting
         The task weighting of the roll-up (``rating`` or ``type``).
     major_group
@@ -207,7 +154,9 @@ def summarize(
         ``major_groups`` (DataFrame), ``wage_bins`` (DataFrame), ``families``,
         ``top_lists``, ``validation``, ``provenance``.
     """
-    scoring = _choose_scoring(con, db, model_id=model_id, head_id=head_id, weighting=weighting)
+    scoring = _choose_scoring(
+        con, db, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id, weighting=weighting
+    )
     keys = [scoring["model_id"], scoring["rubric_hash"], scoring["head_id"]]
     all_occupations = con.execute(SELECT_OCCUPATIONS, [*keys, weighting]).df()
     major_groups = con.execute(SELECT_MAJOR_GROUPS, [*keys, weighting]).df()
@@ -223,12 +172,12 @@ def summarize(
     first = all_occupations.iloc[0]
     scoring.update(
         creation_axis=str(first["creation_axis"]),
-        displacement_threshold=_float(first["displacement_threshold"]),
-        creation_threshold=_float(first["creation_threshold"]),
+        displacement_threshold=as_float(first["displacement_threshold"]),
+        creation_threshold=as_float(first["creation_threshold"]),
     )
     axis = scoring["creation_axis"]
-    families = _families(con, keys)
-    provenance = _provenance(con, scoring, families.get("clustering"))
+    families = sections.families(con, keys)
+    provenance = sections.provenance(con, scoring, families.get("clustering"))
     scoring["backend"] = ", ".join(provenance["backends"]) or "unknown"
     return {
         "title": title or _default_title(focus),
@@ -244,16 +193,9 @@ def summarize(
         "wage_bins": wage_bins(occupations, creation_axis=axis),
         "families": families,
         "top_lists": _top_lists(con, occupations, keys, weighting=weighting, creation_axis=axis),
-        "validation": _validation(con, keys),
+        "validation": sections.validation(con, keys),
         "provenance": provenance,
     }
-
-
-def _float(value: Any) -> float | None:
-    """A plain float, or None for NULL / NaN."""
-    if value is None or pd.isna(value):
-        return None
-    return float(value)
 
 
 def _default_title(focus: dict[str, str] | None) -> str:
@@ -266,6 +208,7 @@ def _choose_scoring(
     db: Path,
     *,
     model_id: str | None,
+    rubric_hash: str | None,
     head_id: str | None,
     weighting: str,
 ) -> dict[str, Any]:
@@ -276,6 +219,7 @@ def _choose_scoring(
     key = resolve_scoring(
         con,
         model_id=model_id,
+        rubric_hash=rubric_hash,
         head_id=head_id,
         weighting=weighting,
         aggregated=True,
@@ -329,11 +273,11 @@ def _coverage(
     """
     totals = con.execute(SELECT_STORE_TOTALS).df().iloc[0]
     n_tasks, n_occupations = int(totals["n_tasks"]), int(totals["n_occupations"])
-    employment_total = _float(totals["employment"])
+    employment_total = as_float(totals["employment"])
     if focus is not None:
         group = major_groups[major_groups["soc_major"] == focus["soc_major"]].iloc[0]
         n_tasks, n_occupations = int(group["n_tasks_total"]), int(group["n_occupations_with_tasks"])
-        employment_total = _float(group["employment_matched"])
+        employment_total = as_float(group["employment_matched"])
     tasks_scored = int(occupations["n_tasks"].sum())
     with_scores = con.execute(
         COUNT_TASKS_WITH_SCORES, [*keys, focus["soc_major"] if focus else None]
@@ -350,7 +294,7 @@ def _coverage(
         "employment_covered": employment_covered,
         "employment_total": employment_total,
         "employment_share": employment_covered / employment_total if employment_total else None,
-        "oews_employment": _float(totals["oews_employment"]),
+        "oews_employment": as_float(totals["oews_employment"]),
         "major_groups_scored": int(scored_groups.sum()),
         "major_groups_total": len(major_groups),
         "has_employment": bool(employment_covered > 0),
@@ -506,164 +450,3 @@ def _drivers(tasks: pd.DataFrame, codes: pd.Series, measure: str) -> dict[str, p
             ["task_id", "task", "value", "weight_share", "contribution"]
         ].reset_index(drop=True)
     return drivers
-
-
-def _families(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[str, Any]:
-    """The latest clustering's families with this scoring's measures, map and emerging tasks."""
-    clustering = con.execute(SELECT_LATEST_CLUSTERING).df()
-    if clustering.empty:
-        return {"available": False, "clustering": None}
-    info = clustering.iloc[0].to_dict()
-    clustering_id = str(info["clustering_id"])
-    families = con.execute(SELECT_FAMILIES, [clustering_id]).df()
-    scores = con.execute(SELECT_FAMILY_SCORES, [clustering_id, *keys]).df()
-    centres = con.execute(SELECT_FAMILY_CENTRES, [clustering_id]).df()
-    emerging = con.execute(SELECT_EMERGING_BY_FAMILY, [clustering_id]).df()
-    table = (
-        families.merge(scores, on="cluster_id", how="left")
-        .merge(centres, on="cluster_id", how="left")
-        .sort_values(["size", "cluster_id"], ascending=[False, True])
-        .reset_index(drop=True)
-    )
-    table["n_tasks_scored"] = table["n_tasks_scored"].fillna(0).astype(int)
-    table["examples"] = table["examples"].map(_as_list)
-    table["terms"] = table["terms"].map(_as_list)
-    emerging_lists = emerging.groupby("cluster_id")["task"].apply(list).to_dict()
-    table["emerging"] = [emerging_lists.get(c, [])[:N_EMERGING] for c in table["cluster_id"]]
-    return {
-        "available": True,
-        "clustering": {
-            "clustering_id": clustering_id,
-            "model_id": str(info["model_id"]),
-            "method": str(info["method"]),
-            "n_clusters": int(info["n_clusters"]),
-            "silhouette": _float(info["silhouette"]),
-            "run_id": str(info["run_id"]),
-            "created_at": info["created_at"],
-        },
-        "table": table,
-        "largest": table.head(N_FAMILIES),
-        "n_scored": int((table["n_tasks_scored"] > 0).sum()),
-        "n_emerging": len(emerging),
-    }
-
-
-def _as_list(value: Any) -> list[str]:
-    """A DuckDB list column value as a plain list of strings."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return []
-    return [str(item) for item in value]
-
-
-def _validation(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[str, Any]:
-    """The latest validation of this scoring: metrics and reliability curve, if any."""
-    metrics = con.execute(SELECT_VALIDATION, list(keys)).df()
-    if metrics.empty:
-        return {"available": False}
-    first = metrics.iloc[0]
-    reliability = con.execute(SELECT_RELIABILITY, [str(first["validation_id"])]).df()
-    return {
-        "available": True,
-        "table": _validation_table(metrics),
-        "validation_id": str(first["validation_id"]),
-        "run_id": str(first["run_id"]),
-        "mode": str(first["mode"]),
-        "labels_name": str(first["labels_name"]),
-        "created_at": first["created_at"],
-        "metrics": metrics,
-        "reliability": reliability,
-    }
-
-
-METRIC_NAMES = {
-    "auc_exposed": "AUC: exposed (E1 or E2) against not, from zeta",
-    "auc_e1": "AUC: directly exposed (E1) against not, from alpha",
-    "kappa": "Cohen's kappa, three exposure classes",
-    "brier_exposed": "Brier score of P(exposed) (lower is better)",
-    "auc_automation": "AUC: automation (GPT-4 T3 or above)",
-    "pearson_beta": "Pearson r of occupation beta",
-    "spearman_beta": "Spearman rank correlation of occupation beta",
-}
-# (source of the scores, reference labels) → column of the validation table.
-VALIDATION_COLUMNS = {
-    ("ours", "human"): "ours_human",
-    ("gpt4", "human"): "gpt4_human",
-    ("ours", "gpt4"): "ours_gpt4",
-}
-
-
-def _validation_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """One row per level and metric: ours against the human labels (with its interval),
-    GPT-4's labels against the human labels (the paper's reference), ours against GPT-4."""
-    rows = []
-    for (level, metric), group in metrics.groupby(["level", "metric"], sort=False):
-        row: dict[str, Any] = {
-            "level": level,
-            "metric": metric,
-            "name": METRIC_NAMES.get(str(metric), str(metric)),
-            "n": int(group["n"].max()),
-        }
-        for column in VALIDATION_COLUMNS.values():
-            row.update({column: None, f"{column}_low": None, f"{column}_high": None})
-        for found in group.to_dict("records"):
-            name = VALIDATION_COLUMNS.get((str(found["source"]), str(found["reference"])))
-            if name is not None:
-                row[name] = _float(found["value"])
-                row[f"{name}_low"] = _float(found["ci_low"])
-                row[f"{name}_high"] = _float(found["ci_high"])
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _json(value: Any) -> Any:
-    """A JSON column value (DuckDB returns text) as Python data."""
-    if isinstance(value, str):
-        return json.loads(value)
-    return value
-
-
-def _provenance(
-    con: duckdb.DuckDBPyConnection, scoring: dict[str, Any], clustering: dict[str, Any] | None
-) -> dict[str, Any]:
-    """Rubric, calibration head, data sources and the runs behind the report."""
-    rubric_row = con.execute(SELECT_RUBRIC, [scoring["rubric_hash"]]).fetchone()
-    rubric = None
-    if rubric_row is not None:
-        definition = _json(rubric_row[2])
-        rubric = {
-            "name": rubric_row[0],
-            "version": rubric_row[1],
-            "hash": scoring["rubric_hash"],
-            "system": definition.get("system", ""),
-            "questions": definition.get("questions", []),
-            "task_template": definition.get("task_template", ""),
-            "question_template": definition.get("question_template", ""),
-        }
-    head = None
-    if scoring["head_id"]:
-        heads = con.execute(SELECT_HEAD, [scoring["head_id"]]).df()
-        if not heads.empty:
-            head = heads.iloc[0].to_dict()
-            head["cv_metrics"] = _json(head["cv_metrics"])
-    extra_runs = [
-        run for run in (scoring.get("aggregate_run_id"), clustering and clustering["run_id"]) if run
-    ]
-    runs = con.execute(SELECT_RUNS, [scoring["model_id"], scoring["rubric_hash"], extra_runs]).df()
-    runs["parameters"] = runs["parameters"].map(_json)
-    runs["counts"] = runs["counts"].map(_json)
-    backends = sorted(
-        {
-            str(p.get("backend"))
-            for stage, p in zip(runs["stage"], runs["parameters"], strict=True)
-            if stage == "score" and isinstance(p, dict) and p.get("backend")
-        }
-    )
-    sources = con.execute(SELECT_SOURCES).df()
-    return {
-        "rubric": rubric,
-        "head": head,
-        "runs": runs,
-        "backends": backends,
-        "sources": sources,
-        "versions": dict(zip(sources["source"], sources["version"], strict=True)),
-    }

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jobimpact.errors import ConfigError, ScoringError
+from jobimpact.extras import require
 from jobimpact.scoring.base import Scorer, TaskPrompt, TaskScore, register_backend
 from jobimpact.scoring.engine import EngineStats, PrefixTreeEngine
 from jobimpact.scoring.models import DEFAULT_MODEL, ModelRef, resolve_model
@@ -52,13 +53,12 @@ def load_model(
     """
     if dtype not in _DTYPES:
         raise ConfigError(f"dtype: got {dtype!r}, expected one of {', '.join(_DTYPES)}")
-    try:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-    except ImportError as exc:
-        raise ScoringError(
-            f"transformers backend: got {exc}, expected torch and transformers installed"
-        ) from exc
+    torch = require("torch", purpose="the transformers backend")
+    transformers = require("transformers", purpose="the transformers backend")
+    AutoModelForCausalLM, AutoTokenizer = (
+        transformers.AutoModelForCausalLM,
+        transformers.AutoTokenizer,
+    )
     if threads is not None:
         torch.set_num_threads(threads)
     kwargs: dict[str, Any] = {"gguf_file": ref.gguf_file} if ref.gguf_file else {}

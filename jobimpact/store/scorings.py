@@ -21,7 +21,7 @@ import pandas as pd
 
 from jobimpact.errors import ConfigError, NotReadyError
 
-__all__ = ["DEFAULT_WEIGHTING", "ScoringKey", "resolve_scoring"]
+__all__ = ["DEFAULT_WEIGHTING", "ScoringKey", "list_scorings", "resolve_scoring"]
 
 DEFAULT_WEIGHTING = "rating"
 
@@ -75,6 +75,22 @@ class ScoringKey:
         return text if self.weighting is None else f"{text} ({self.weighting} weights)"
 
 
+def list_scorings(con: duckdb.DuckDBPyConnection, *, aggregated: bool = False) -> pd.DataFrame:
+    """Every scoring in the store (or every roll-up, with ``aggregated``), in the order
+    :func:`resolve_scoring` prefers them.
+
+    Returns
+    -------
+    DataFrame
+        ``model_id``, ``rubric_hash``, ``head_id``, ``weighting`` (None for task scores),
+        ``method`` (calibrated or zero-shot) and ``at`` (latest score or roll-up).
+    """
+    candidates = con.execute(SELECT_AGGREGATED if aggregated else SELECT_SCORED).df()
+    ranked = _ranked(candidates).drop(columns=["model_latest", "calibrated"])
+    method = ranked["head_id"].map(lambda head: "calibrated" if head else "zero-shot")
+    return ranked.assign(method=method).reset_index(drop=True)
+
+
 def resolve_scoring(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -106,7 +122,7 @@ def resolve_scoring(
     ConfigError
         When nothing matches what was named; the message lists what there is.
     """
-    candidates = con.execute(SELECT_AGGREGATED if aggregated else SELECT_SCORED).df()
+    candidates = list_scorings(con, aggregated=aggregated)
     if candidates.empty:
         raise _not_ready(con, aggregated, where)
     wanted = {"model_id": model_id, "rubric_hash": rubric_hash, "head_id": head_id}
@@ -124,7 +140,7 @@ def resolve_scoring(
                 f"run jobimpact {run} for it"
             )
         candidates = matching
-    row = _ranked(candidates).iloc[0]
+    row = candidates.iloc[0]
     return ScoringKey(
         model_id=str(row["model_id"]),
         rubric_hash=str(row["rubric_hash"]),

