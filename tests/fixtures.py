@@ -40,6 +40,10 @@ SOC_VERSION = "2018"
 OEWS_FILE = f"national_{OEWS_VERSION}_dl.csv"
 CROSSWALK_FILE = "onet_soc_2019_to_soc_2018.csv"
 SOC_FILE = "soc_structure_2018.csv"
+BASELINE_VERSION = "20.1"
+BASELINE_FILE = "baseline/Task Statements.txt"  # key of the baseline release's file
+TAXONOMY_VERSION = "2019"
+TAXONOMY_FILE = "onet_soc_2010_to_2019.csv"
 
 CODE = "O*NET-SOC Code"
 
@@ -115,6 +119,47 @@ RATINGS: dict[str, tuple[str, str, str, str, str, str]] = {
     "5670": ("3.50", "3.2", "3.8", "70.0", "60.0", "80.0"),
 }
 _OWNER = {row[1]: row[0] for row in _TASKS}
+
+# The baseline release (O*NET 20.1, 2010 taxonomy) and what each current task is against it:
+#   8823, 2007, 2236, 2242, 5670: established (same Task ID)
+#   8824: renumbered (same text as baseline task 7001 of the same occupation)
+#   8827: revised (near-duplicate of baseline task 7002, "Prepare budgets for the approval")
+#   19598: new (11-1011.03 existed, with another task)
+#   16363: renumbered (text of a task of 15-1132.00, its 2010 predecessor)
+#   16987: new (nothing like it in 15-1132.00)
+#   21600, 21601: new occupation (15-1253.00's predecessor 15-1199.01 had no tasks)
+TASK_HISTORY = {
+    8823: "established", 2007: "established", 2236: "established", 2242: "established",
+    5670: "established", 8824: "renumbered", 8827: "revised", 19598: "new",
+    16363: "renumbered", 16987: "new", 21600: "new occupation", 21601: "new occupation",
+}  # fmt: skip
+_BASELINE_ROWS = [
+    ("11-1011.00", "8823", "Direct financial or budget activities."),
+    ("11-1011.00", "7001", "Confer with board members."),
+    ("11-1011.00", "7002", "Prepare budgets for the approval."),
+    ("11-1011.03", "7003", "Track carbon emissions."),
+    ("11-1021.00", "2007", "Oversee daily operations."),
+    ("13-1021.00", "2236", "Purchase farm products for resale."),
+    ("13-1022.00", "2242", "Negotiate with suppliers."),
+    ("15-1132.00", "7004", "Analyze user needs"),
+    ("45-3031.00", "5670", "Locate fish with sonar."),
+]
+BASELINE_TASKS: Table = (
+    [CODE, "Task ID", "Task", "Task Type", "Incumbents Responding", "Date", "Domain Source"],
+    [[code, tid, text, "Core", "30", "07/2014", "Incumbent"] for code, tid, text in _BASELINE_ROWS],
+)
+TAXONOMY: Table = (
+    ["O*NET-SOC 2010 Code", "O*NET-SOC 2010 Title", "O*NET-SOC 2019 Code", "O*NET-SOC 2019 Title"],
+    [
+        [code, TITLES[code], code, TITLES[code]]
+        for code in TITLES
+        if code not in ("15-1252.00", "15-1253.00")
+    ]
+    + [
+        ["15-1132.00", "Software Developers, Applications", "15-1252.00", TITLES["15-1252.00"]],
+        ["15-1199.01", "Software Quality Assurance Engineers", "15-1253.00", TITLES["15-1253.00"]],
+    ],
+)
 
 
 def _rating_rows() -> list[list[str]]:
@@ -333,6 +378,8 @@ class FixturePaths:
     oews: Path
     crosswalk: Path
     soc_structure: Path
+    baseline: Path
+    taxonomy: Path
 
     def onet(self, name: str) -> Path:
         """Path of one O*NET file, e.g. ``paths.onet("Task Statements.txt")``."""
@@ -344,6 +391,8 @@ class FixturePaths:
             self.oews.name: self.oews,
             self.crosswalk.name: self.crosswalk,
             self.soc_structure.name: self.soc_structure,
+            BASELINE_FILE: self.baseline,
+            self.taxonomy.name: self.taxonomy,
         }
         return named.get(name, self.onet_dir / name)
 
@@ -365,6 +414,8 @@ def fixture_texts() -> dict[str, str]:
     texts[OEWS_FILE] = table_text(OEWS, delimiter=",")
     texts[CROSSWALK_FILE] = table_text(CROSSWALK, delimiter=",")
     texts[SOC_FILE] = table_text(SOC_STRUCTURE, delimiter=",", preamble=SOC_PREAMBLE)
+    texts[BASELINE_FILE] = table_text(BASELINE_TASKS, delimiter="\t")
+    texts[TAXONOMY_FILE] = table_text(TAXONOMY, delimiter=",")
     return texts
 
 
@@ -397,6 +448,8 @@ def write_fixture_release(
         oews=raw / "oews" / OEWS_VERSION / OEWS_FILE,
         crosswalk=raw / "onet_soc_crosswalk" / CROSSWALK_VERSION / CROSSWALK_FILE,
         soc_structure=raw / "soc_structure" / SOC_VERSION / SOC_FILE,
+        baseline=raw / "onet_baseline" / BASELINE_VERSION / "Task Statements.txt",
+        taxonomy=raw / "onet_soc_2010_crosswalk" / TAXONOMY_VERSION / TAXONOMY_FILE,
     )
     contents: dict[str, str | bytes] = {**fixture_texts(), **(overrides or {})}
     for name, content in contents.items():

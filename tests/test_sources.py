@@ -205,6 +205,22 @@ _AUTOMATION: Table = (
     [["T2", "11-1011.00", "8823", "Direct budget activities.", "Core", "Chief Executives", "T2"]],
 )
 
+_BASELINE: Table = (
+    [_CODE, "Task ID", "Task", "Task Type", "Incumbents Responding", "Date", "Domain Source"],
+    [["11-1011.00", "8823", "Direct budget activities.", "Core", "87", "07/2014", "Incumbent"]],
+)
+_TAXONOMY: Table = (
+    ["O*NET-SOC 2010 Code", "O*NET-SOC 2010 Title", "O*NET-SOC 2019 Code", "O*NET-SOC 2019 Title"],
+    [["11-1011.00", "Chief Executives", "11-1011.00", "Chief Executives"]],
+)
+_MODES: Table = (
+    ["task_name", "feedback_loop", "directive", "task_iteration", "validation", "learning",
+     "filtered"],
+    [["direct budget activities.", "0.1", "0.2", "0.3", "0.1", "0.1", "0.2"]],
+)  # fmt: skip
+_USAGE: Table = (["task_name", "pct"], [["direct budget activities.", "0.01"]])
+_AEI_DIR = "aei/release_2025_03_27"
+
 _ONET_DIR = "onet/db_29_3_text"
 _TABLES: dict[str, Table] = {
     **{f"{_ONET_DIR}/{name}": table for name, table in _ONET.items()},
@@ -212,6 +228,10 @@ _TABLES: dict[str, Table] = {
     "crosswalks/onet_soc_2019_to_soc_2018.csv": _CROSSWALK,
     "labels/gpts-are-gpts/full_labelset.tsv": _FULL,
     "labels/gpts-are-gpts/automation_gpt4_human_labels.tsv": _AUTOMATION,
+    "onet/db_20_1_text/Task Statements.txt": _BASELINE,
+    "crosswalks/onet_soc_2010_to_2019.csv": _TAXONOMY,
+    f"{_AEI_DIR}/automation_vs_augmentation_by_task.csv": _MODES,
+    f"{_AEI_DIR}/task_pct_v2.csv": _USAGE,
 }
 _TEXTS = {
     f"{_ONET_DIR}/Read Me.txt": "O*NET 29.3 Database (test fixture)\n",
@@ -549,6 +569,16 @@ def test_official_urls_with_zip_extraction_and_xlsx_conversion(
     (official / "crosswalk.csv").write_bytes(
         (staged / "crosswalks/onet_soc_2019_to_soc_2018.csv").read_bytes()
     )
+    baseline = (staged / "onet/db_20_1_text/Task Statements.txt").read_bytes()
+    (official / "db_20_1_text.zip").write_bytes(
+        _zip({"db_20_1_text/Task Statements.txt": baseline})
+    )
+    (official / "taxonomy.csv").write_bytes(
+        (staged / "crosswalks/onet_soc_2010_to_2019.csv").read_bytes()
+    )
+    for name in ("automation_vs_augmentation_by_task.csv", "task_pct_v2.csv"):
+        (official / "aei" / name).parent.mkdir(parents=True, exist_ok=True)
+        (official / "aei" / name).write_bytes((staged / _AEI_DIR / name).read_bytes())
     for rel in ("data/full_labelset.tsv", "data/automation_gpt4_human_labels.tsv", "LICENSE"):
         (official / "gpts" / rel).parent.mkdir(parents=True, exist_ok=True)
         (official / "gpts" / rel).write_bytes(
@@ -561,6 +591,9 @@ def test_official_urls_with_zip_extraction_and_xlsx_conversion(
         "soc_structure": lambda v: f"{base}/soc_structure_{v}.xlsx",
         "onet_soc_crosswalk": lambda v: f"{base}/crosswalk.csv?fmt=csv",
         "gpts_labels": lambda v: f"{base}/gpts/",
+        "onet_baseline": lambda v: f"{base}/{onet_source.release_dir(v)}.zip",
+        "onet_soc_2010_crosswalk": lambda v: f"{base}/taxonomy.csv?fmt=csv",
+        "economic_index": lambda v: f"{base}/aei/",
     }
     for name, url in urls.items():
         monkeypatch.setitem(SOURCES, name, replace(SOURCES[name], url=url))
@@ -595,6 +628,10 @@ def test_official_urls_with_zip_extraction_and_xlsx_conversion(
     assert labels["full_labelset.tsv"].n_rows == len(_FULL[1])
     assert labels["LICENSE"].n_rows is None
     assert manifests["onet_soc_crosswalk"].files[0].n_rows == len(_CROSSWALK[1])
+    assert (raw / "onet_baseline/20.1/Task Statements.txt").read_bytes() == baseline
+    assert manifests["onet_soc_2010_crosswalk"].files[0].n_rows == len(_TAXONOMY[1])
+    aei = {f.name: f for f in manifests["economic_index"].files}
+    assert aei["task_pct_v2.csv"].url_or_path == f"{base}/aei/task_pct_v2.csv"
     assert _leftovers(data) == []
 
 
@@ -681,9 +718,14 @@ _SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 def test_fetch_everything_from_the_shared_mirror(tmp_path: Path) -> None:
     manifests = {m.source: m for m in fetch(data_dir=tmp_path, mirror=_SHARED, progress=False)}
     assert set(manifests) == set(SOURCES)
-    rows = {f.name: f.n_rows for m in manifests.values() for f in m.files}
+    rows = {(m.source, f.name): f.n_rows for m in manifests.values() for f in m.files}
+    rows |= {
+        f.name: f.n_rows for m in manifests.values() for f in m.files if m.source != "onet_baseline"
+    }
     # Counts documented in the mirror's README.
     assert rows["Task Statements.txt"] == 18_796
+    assert rows[("onet_baseline", "Task Statements.txt")] == 19_530
+    assert rows["automation_vs_augmentation_by_task.csv"] == 1_541
     assert rows["Occupation Data.txt"] == 1_016
     assert rows["full_labelset.tsv"] == 9_586
     assert rows["automation_gpt4_human_labels.tsv"] == 9_586

@@ -19,7 +19,14 @@ __all__ = ["INGESTED_SOURCES", "IngestResult", "build_reference_tables", "run_in
 log = logging.getLogger(__name__)
 
 # Sources whose files ingest reads.
-INGESTED_SOURCES = ("onet", "oews", "onet_soc_crosswalk", "soc_structure")
+INGESTED_SOURCES = (
+    "onet",
+    "oews",
+    "onet_soc_crosswalk",
+    "soc_structure",
+    "onet_baseline",
+    "onet_soc_2010_crosswalk",
+)
 
 
 @dataclass(frozen=True)
@@ -82,10 +89,17 @@ def _source_file_records(files: dict[str, list[Path]]) -> pd.DataFrame:
 
 def build_reference_tables(files: dict[str, list[Path]]) -> dict[str, pd.DataFrame]:
     """Parse the fetched files into the reference tables (pure: no store access)."""
-    from jobimpact import employment, onet
+    from jobimpact import employment, history, onet
 
     onet_dir = files["onet"][0].parent
     tables = onet.read_onet(onet_dir)
+    baseline_file = files["onet_baseline"][0]
+    task_history = history.task_history(
+        tables.tasks,
+        history.read_baseline_tasks(baseline_file),
+        history.read_taxonomy_crosswalk(files["onet_soc_2010_crosswalk"][0]),
+        baseline_release=baseline_file.parent.name,
+    ).assign(baseline_release=baseline_file.parent.name)
     oews = employment.read_oews(files["oews"][0])
     crosswalk = employment.read_crosswalk(files["onet_soc_crosswalk"][0])
     soc_groups = employment.read_soc_structure(files["soc_structure"][0])
@@ -101,6 +115,7 @@ def build_reference_tables(files: dict[str, list[Path]]) -> dict[str, pd.DataFra
         "emerging_tasks": tables.emerging_tasks,
         "oews": oews,
         "employment": jobs,
+        "task_history": task_history,
     }
 
 
@@ -119,7 +134,8 @@ def run_ingest(
     db : path of the store (created when missing)
     data_dir : the data folder ``jobimpact fetch`` wrote (``<data_dir>/raw/...``)
     onet_version, oews_version : str, optional
-        Releases to read; each source's default (29.3, M2024) when omitted.
+        Releases to read; each source's default (29.3, M2024) when omitted. New work is
+        judged against the fetched ``onet_baseline`` release (20.1 by default).
     force : bool
         Ingest again even when the store was built from exactly these files (same sha256).
 

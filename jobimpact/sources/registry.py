@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from jobimpact.errors import ConfigError
-from jobimpact.sources import crosswalk, labels, oews, onet, soc
+from jobimpact.sources import (
+    crosswalk,
+    economic_index,
+    labels,
+    oews,
+    onet,
+    onet_baseline,
+    soc,
+    taxonomy,
+)
 from jobimpact.sources.base import Source
 
 SOURCES: dict[str, Source] = {
-    module.SOURCE.name: module.SOURCE for module in (onet, oews, crosswalk, soc, labels)
+    module.SOURCE.name: module.SOURCE
+    for module in (onet, oews, crosswalk, soc, labels, onet_baseline, taxonomy, economic_index)
 }
 
 

@@ -23,6 +23,7 @@ REFERENCE_TABLES = (
     "emerging_tasks",
     "oews",
     "employment",
+    "task_history",
 )
 
 SELECT_SOURCE_FILES = "SELECT source, version, file, sha256 FROM source_files ORDER BY ALL"
