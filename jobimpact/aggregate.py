@@ -21,13 +21,24 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-MEASURES = ("alpha", "beta", "zeta", "displacement", "augmentation", "creation")
+from jobimpact.measures import MEASURE_NAMES
+
 Weighting = Literal["rating", "type"]
 # share_tasks_above_half counts a task when its beta exceeds this.
 EXPOSED_THRESHOLD = 0.5
 QUADRANTS = ("at risk", "transforming", "augmented/growing", "little change")
+# The quadrant lines, on the probability scale. An occupation's displacement is the expected
+# share of its (importance-weighted) task content that an LLM system could carry out end to
+# end; above one half, most of its work could be handed over. Its creation is the expected
+# share of LLM use on its tasks that keeps the worker in the work (iterating, validating,
+# learning); above one half, use mostly augments. Both lines mean "more likely than not".
+DISPLACEMENT_THRESHOLD = 0.5
+CREATION_THRESHOLD = 0.5
+# Lines tried by the sensitivity table of the report.
+SENSITIVITY_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 def task_weights(tasks: pd.DataFrame, *, weighting: Weighting = "rating") -> pd.Series:
@@ -73,7 +84,7 @@ def occupation_scores(
     task_scores: pd.DataFrame,
     *,
     weighting: Weighting = "rating",
-    measures: Sequence[str] = MEASURES,
+    measures: Sequence[str] = MEASURE_NAMES,
     n_boot: int = 200,
     random_state: int = 0,
 ) -> pd.DataFrame:
@@ -129,7 +140,7 @@ def group_scores(
     *,
     by: str | None = "soc_major",
     weight: str = "employment",
-    measures: Sequence[str] = MEASURES,
+    measures: Sequence[str] = MEASURE_NAMES,
 ) -> pd.DataFrame:
     """Employment- (or wage-bill-) weighted means of occupation measures per group.
 
@@ -180,33 +191,63 @@ def weighted_median(values: pd.Series, weights: pd.Series) -> float:
     return float(v[np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
+def quadrant_of(
+    displacement: pd.Series, creation: pd.Series, d_line: float, c_line: float
+) -> npt.NDArray[np.str_]:
+    """The quadrant of each occupation for the given lines (a value on a line is low)."""
+    high_d, high_c = displacement > d_line, creation > c_line
+    chosen: npt.NDArray[np.str_] = np.select(
+        [high_d & ~high_c, high_d & high_c, ~high_d & high_c], list(QUADRANTS[:3]), QUADRANTS[3]
+    )
+    return chosen
+
+
 def quadrants(
     occupations: pd.DataFrame,
     *,
-    creation_axis: str = "augmentation",
-    displacement_threshold: float | None = None,
-    creation_threshold: float | None = None,
+    displacement_threshold: float = DISPLACEMENT_THRESHOLD,
+    creation_threshold: float = CREATION_THRESHOLD,
 ) -> pd.DataFrame:
     """Place each occupation in a displacement-versus-creation quadrant.
 
-    Thresholds default to the employment-weighted medians of the two axes. High
+    ``quadrant`` uses lines with a stated meaning (see :data:`DISPLACEMENT_THRESHOLD`): high
     displacement and low creation is "at risk", high and high "transforming", low
     displacement and high creation "augmented/growing", low and low "little change".
+    ``quadrant_relative`` splits at the employment-weighted medians instead, so each side of
+    each line holds about half the workers by construction: a relative view, not a finding.
     """
-    frame = occupations.dropna(subset=["displacement", creation_axis])
+    frame = occupations.dropna(subset=["displacement", "creation"])
     weighted = frame.dropna(subset=["employment"])
-    if displacement_threshold is None:
-        displacement_threshold = weighted_median(weighted["displacement"], weighted["employment"])
-    if creation_threshold is None:
-        creation_threshold = weighted_median(weighted[creation_axis], weighted["employment"])
-    high_d = frame["displacement"] > displacement_threshold
-    high_c = frame[creation_axis] > creation_threshold
-    quadrant = np.select(
-        [high_d & ~high_c, high_d & high_c, ~high_d & high_c], list(QUADRANTS[:3]), QUADRANTS[3]
-    )
+    d_median = weighted_median(weighted["displacement"], weighted["employment"])
+    c_median = weighted_median(weighted["creation"], weighted["employment"])
     return frame.assign(
-        quadrant=quadrant,
-        creation_axis=creation_axis,
+        quadrant=quadrant_of(
+            frame["displacement"], frame["creation"], displacement_threshold, creation_threshold
+        ),
         displacement_threshold=displacement_threshold,
         creation_threshold=creation_threshold,
+        quadrant_relative=quadrant_of(frame["displacement"], frame["creation"], d_median, c_median),
+        displacement_median=d_median,
+        creation_median=c_median,
     )
+
+
+def quadrant_sensitivity(
+    occupations: pd.DataFrame, *, thresholds: Sequence[float] = SENSITIVITY_THRESHOLDS
+) -> pd.DataFrame:
+    """The share of employment in each quadrant as both lines move together.
+
+    Returns
+    -------
+    DataFrame
+        One row per threshold (used for both lines): the employment share per quadrant.
+    """
+    frame = occupations.dropna(subset=["displacement", "creation", "employment"])
+    frame = frame[frame["employment"] > 0]
+    total = float(frame["employment"].sum())
+    rows = []
+    for line in thresholds:
+        placed = quadrant_of(frame["displacement"], frame["creation"], line, line)
+        shares = {q: float(frame["employment"][placed == q].sum() / total) for q in QUADRANTS}
+        rows.append({"threshold": line, **shares})
+    return pd.DataFrame(rows, columns=["threshold", *QUADRANTS])

@@ -3,7 +3,9 @@
 A rubric question plays one of the :data:`ROLES`: ``direct`` (a chat assistant alone
 halves the task's time: E1 of Eloundou et al.), ``software`` (LLM-powered software
 halves it: E1 or E2), ``automation`` (an LLM system does it end to end) and ``creation``
-(LLM use creates new work around it). The packaged rubric's question keys are the role
+(LLM use creates new work around it: a calibration head answers it with the probability
+that using an LLM for the task is augmentative, learnt from observed use; see
+:mod:`jobimpact.usage`). The packaged rubric's question keys are the role
 names; a custom rubric names each question's role (see
 :class:`~jobimpact.scoring.rubric.Question`).
 
@@ -74,11 +76,10 @@ MEASURES: tuple[Measure, ...] = (
         "exposed with LLM-powered software (E1 or E2)",
     ),
     Measure("displacement", "p_automation", "an LLM system could do the task end to end"),
-    Measure("creation", "p_creation", "LLM use on the task creates new work around it"),
     Measure(
-        "augmentation",
-        "greatest(p_direct, p_software) * (1 - p_automation)",
-        "exposed but not automated",
+        "creation",
+        "p_creation",
+        "LLM use on the task is augmentative: the worker iterates, validates, learns",
     ),
 )
 MEASURE_NAMES: tuple[str, ...] = tuple(m.name for m in MEASURES)

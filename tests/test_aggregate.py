@@ -10,6 +10,7 @@ from jobimpact.aggregate import (
     exposed_worker_shares,
     group_scores,
     occupation_scores,
+    quadrant_sensitivity,
     quadrants,
     task_weights,
 )
@@ -28,7 +29,6 @@ def task_scores() -> pd.DataFrame:
             "beta": [0.9, 0.4, 0.6, 0.2],
             "zeta": [1.0, 0.6, 0.7, 0.3],
             "displacement": [0.5, 0.1, 0.3, 0.2],
-            "augmentation": [0.5, 0.54, 0.49, 0.24],
             "creation": [0.3, 0.3, 0.3, 0.9],
         }
     )
@@ -92,13 +92,13 @@ def test_exposed_worker_shares() -> None:
     assert exposed_worker_shares(occupations) == {0.1: pytest.approx(0.9), 0.5: 0.6}
 
 
-def test_quadrants_split_at_employment_weighted_medians() -> None:
+def test_quadrants_use_stated_lines_and_the_medians_give_a_relative_view() -> None:
     occupations = pd.DataFrame(
         {
             "onet_soc_code": ["a", "b", "c", "d"],
             "employment": [10.0, 10.0, 10.0, 10.0],
             "displacement": [0.9, 0.8, 0.1, 0.2],
-            "augmentation": [0.1, 0.9, 0.8, 0.2],
+            "creation": [0.1, 0.9, 0.8, 0.2],
         }
     )
     result = quadrants(occupations).set_index("onet_soc_code")
@@ -108,8 +108,38 @@ def test_quadrants_split_at_employment_weighted_medians() -> None:
         "c": "augmented/growing",
         "d": "little change",
     }
+    assert set(result["displacement_threshold"]) == {0.5}
+    # all four below 0.95: only the creation line separates them
     fixed = quadrants(occupations, displacement_threshold=0.95).set_index("onet_soc_code")
     assert set(fixed["quadrant"]) == {"augmented/growing", "little change"}
+    # relative: the medians (0.2 and 0.2 here) split them whatever the levels
+    low = occupations.assign(
+        displacement=[0.09, 0.08, 0.01, 0.02], creation=[0.01, 0.09, 0.08, 0.02]
+    )
+    relative = quadrants(low).set_index("onet_soc_code")
+    assert set(relative["quadrant"]) == {"little change"}
+    assert relative["quadrant_relative"].to_dict() == {
+        "a": "at risk",
+        "b": "transforming",
+        "c": "augmented/growing",
+        "d": "little change",
+    }
+
+
+def test_the_sensitivity_table_moves_employment_between_quadrants() -> None:
+    occupations = pd.DataFrame(
+        {
+            "employment": [30.0, 70.0],
+            "displacement": [0.35, 0.65],
+            "creation": [0.45, 0.55],
+        }
+    )
+    table = quadrant_sensitivity(occupations, thresholds=(0.3, 0.5, 0.7)).set_index("threshold")
+    assert table.loc[0.3, "transforming"] == pytest.approx(1.0)
+    assert table.loc[0.5, "transforming"] == pytest.approx(0.7)
+    assert table.loc[0.5, "little change"] == pytest.approx(0.3)
+    assert table.loc[0.7, "little change"] == pytest.approx(1.0)
+    assert table.drop(columns=[]).sum(axis=1).tolist() == pytest.approx([1.0, 1.0, 1.0])
 
 
 def test_human_labels_reproduce_the_published_headline(tmp_path: Path) -> None:

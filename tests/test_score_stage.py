@@ -57,14 +57,13 @@ def test_measures_view_derives_the_rubric_measures(db: Path) -> None:
     run_score(db=db, scorer=FakeScorer())
     rows = query_rows(
         db,
-        "SELECT p_direct, p_software, p_automation, alpha, beta, zeta, displacement, "
-        "augmentation FROM task_measures",
+        "SELECT p_direct, p_software, p_automation, alpha, beta, zeta, displacement "
+        "FROM task_measures",
     )
-    for direct, software, automation, alpha, beta, zeta, displacement, augmentation in rows:
+    for direct, software, automation, alpha, beta, zeta, displacement in rows:
         assert alpha == direct and displacement == automation
         assert beta == pytest.approx(direct + 0.5 * max(0.0, software - direct))
         assert zeta == max(direct, software)
-        assert augmentation == pytest.approx(zeta * (1 - automation))
 
 
 def test_an_interrupted_run_resumes_to_the_same_result(db: Path, tmp_path: Path) -> None:

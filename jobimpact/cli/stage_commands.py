@@ -235,11 +235,18 @@ def validate(
 @head_id_option
 @weighting_option
 @click.option(
-    "--creation-axis",
-    type=click.Choice(["augmentation", "creation"]),
-    default="augmentation",
+    "--displacement-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.5,
     show_default=True,
-    help="Measure on the creation axis of the quadrants.",
+    help="Quadrant line on the displacement axis (probability scale).",
+)
+@click.option(
+    "--creation-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Quadrant line on the creation axis (probability scale).",
 )
 @click.option("--n-boot", type=int, default=200, show_default=True, help="Bootstrap resamples.")
 def aggregate(
@@ -248,7 +255,8 @@ def aggregate(
     rubric_hash: str | None,
     head_id: str | None,
     weighting: str,
-    creation_axis: str,
+    displacement_threshold: float,
+    creation_threshold: float,
     n_boot: int,
 ) -> None:
     """Roll task scores up to occupations (then major groups and the economy in views)."""
@@ -260,7 +268,8 @@ def aggregate(
         rubric_hash=rubric_hash,
         head_id=head_choice(head_id),
         weighting=weighting,  # type: ignore[arg-type]
-        creation_axis=creation_axis,
+        displacement_threshold=displacement_threshold,
+        creation_threshold=creation_threshold,
         n_boot=n_boot,
     )
     click.echo(

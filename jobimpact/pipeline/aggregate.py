@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobimpact.aggregate import Weighting
+from jobimpact.aggregate import CREATION_THRESHOLD, DISPLACEMENT_THRESHOLD, Weighting
 from jobimpact.errors import NotReadyError
 from jobimpact.measures import MEASURE_NAMES
 
@@ -37,7 +37,8 @@ def run_aggregate(
     rubric_hash: str | None = None,
     head_id: str | None = None,
     weighting: Weighting = "rating",
-    creation_axis: str = "augmentation",
+    displacement_threshold: float = DISPLACEMENT_THRESHOLD,
+    creation_threshold: float = CREATION_THRESHOLD,
     n_boot: int = 200,
 ) -> AggregateResult:
     """Roll one scoring's task measures up to occupations and store them.
@@ -45,7 +46,9 @@ def run_aggregate(
     The scoring is chosen by :func:`~jobimpact.store.scorings.resolve_scoring` (the latest
     model and rubric, calibrated by its latest head when there is one; ``head_id=""`` for
     the zero-shot scores). Rerunning replaces the roll-up of the same scoring and
-    weighting, so it is idempotent.
+    weighting, so it is idempotent. The quadrant lines default to 0.5 on both axes (see
+    :data:`jobimpact.aggregate.DISPLACEMENT_THRESHOLD`); the employment-weighted medians
+    give the relative quadrants beside them.
 
     Raises
     ------
@@ -83,13 +86,18 @@ def run_aggregate(
         "rubric_hash": scoring.rubric_hash,
         "head_id": scoring.head_id,
         "weighting": weighting,
-        "creation_axis": creation_axis,
+        "displacement_threshold": displacement_threshold,
+        "creation_threshold": creation_threshold,
         "n_boot": n_boot,
     }
     with stage_run(db, stage="aggregate", parameters=parameters) as run:
         occupations = rollup.occupation_scores(measures, weighting=weighting, n_boot=n_boot)
         occupations = occupations.merge(employment, on="onet_soc_code", how="left")
-        occupations = rollup.quadrants(occupations, creation_axis=creation_axis)
+        occupations = rollup.quadrants(
+            occupations,
+            displacement_threshold=displacement_threshold,
+            creation_threshold=creation_threshold,
+        )
         occupations = occupations.drop(columns=["employment"]).assign(
             model_id=scoring.model_id,
             rubric_hash=scoring.rubric_hash,

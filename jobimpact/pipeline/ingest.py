@@ -94,12 +94,14 @@ def build_reference_tables(files: dict[str, list[Path]]) -> dict[str, pd.DataFra
     onet_dir = files["onet"][0].parent
     tables = onet.read_onet(onet_dir)
     baseline_file = files["onet_baseline"][0]
+    release = baseline_file.parent.name
+    baseline = history.read_baseline_tasks(baseline_file)
     task_history = history.task_history(
         tables.tasks,
-        history.read_baseline_tasks(baseline_file),
+        baseline,
         history.read_taxonomy_crosswalk(files["onet_soc_2010_crosswalk"][0]),
-        baseline_release=baseline_file.parent.name,
-    ).assign(baseline_release=baseline_file.parent.name)
+        baseline_release=release,
+    ).assign(baseline_release=release)
     oews = employment.read_oews(files["oews"][0])
     crosswalk = employment.read_crosswalk(files["onet_soc_crosswalk"][0])
     soc_groups = employment.read_soc_structure(files["soc_structure"][0])
@@ -115,6 +117,7 @@ def build_reference_tables(files: dict[str, list[Path]]) -> dict[str, pd.DataFra
         "emerging_tasks": tables.emerging_tasks,
         "oews": oews,
         "employment": jobs,
+        "baseline_tasks": baseline.assign(release=release),
         "task_history": task_history,
     }
 

@@ -90,7 +90,6 @@ def _spread(centres: Sequence[float], gap: float, low: float, high: float) -> li
 def flow_diagram(
     major_groups: pd.DataFrame,
     *,
-    creation_axis: str,
     source: str,
     max_groups: int = 9,
 ) -> Figure:
@@ -104,16 +103,16 @@ def flow_diagram(
     Parameters
     ----------
     major_groups
-        ``major_group``, ``employment``, ``displacement`` and the ``creation_axis`` column.
+        ``major_group``, ``employment``, ``displacement`` and the ``creation`` column.
     """
-    frame = major_groups.dropna(subset=["employment", "displacement", creation_axis])
+    frame = major_groups.dropna(subset=["employment", "displacement", "creation"])
     frame = frame[frame["employment"] > 0]
     flows = pd.DataFrame(
         {
             "name": frame["major_group"].map(short_group),
             "employment": frame["employment"],
             "down": frame["employment"] * frame["displacement"],
-            "up": frame["employment"] * frame[creation_axis],
+            "up": frame["employment"] * frame["creation"],
         }
     )
     flows = flows.assign(total=flows["down"] + flows["up"]).sort_values("total", ascending=False)
@@ -139,12 +138,12 @@ def flow_diagram(
         if flows.empty or flows["total"].sum() <= 0:
             ax.text(0.5, 0.5, "No employment-weighted scores to draw.", ha="center")
         else:
-            _draw_flows(ax, flows, creation_axis)
+            _draw_flows(ax, flows)
         add_source_line(figure, source)
     return figure
 
 
-def _draw_flows(ax: Axes, flows: pd.DataFrame, creation_axis: str) -> None:
+def _draw_flows(ax: Axes, flows: pd.DataFrame) -> None:
     """The three columns of nodes, the bands between them and the numbers on them."""
     top, bottom, node_width = 0.90, 0.02, 0.022
     x_llm, x_mid, x_group = 0.03, 0.34, 0.62
@@ -210,13 +209,12 @@ def _draw_flows(ax: Axes, flows: pd.DataFrame, creation_axis: str) -> None:
         cursor -= d + u + gap_groups
         down_cursor -= d
         up_cursor -= u
-    _group_labels(ax, rows, label_centres, x_group + node_width, creation_axis)
+    _group_labels(ax, rows, label_centres, x_group + node_width)
     _flow_labels(
         ax,
         down,
         up,
         employment,
-        creation_axis,
         x_llm,
         x_mid,
         node_width,
@@ -231,7 +229,6 @@ def _group_labels(
     rows: Sequence[dict[str, Any]],
     centres: Sequence[float],
     x_node: float,
-    creation_axis: str,
 ) -> None:
     """Name and numbers of each group node, spread apart, with leader lines when moved."""
     label_y = _spread(centres, gap=0.062, low=0.03, high=0.93)
@@ -248,7 +245,7 @@ def _group_labels(
             x_text,
             text_y,
             f"{row['name']}\n{format_workers(row['down'])} displaced · "
-            f"{format_workers(row['up'])} {creation_axis} · of {format_workers(row['employment'])}",
+            f"{format_workers(row['up'])} creation · of {format_workers(row['employment'])}",
             fontsize=6.4,
             va="center",
             ha="left",
@@ -261,7 +258,6 @@ def _flow_labels(
     down: float,
     up: float,
     employment: float,
-    creation_axis: str,
     x_llm: float,
     x_mid: float,
     node_width: float,
@@ -284,7 +280,7 @@ def _flow_labels(
     )
     for span, total, what in (
         (down_span, down, "Task displacement"),
-        (up_span, up, f"Task {creation_axis}"),
+        (up_span, up, "Task creation"),
     ):
         ax.text(
             x_mid + node_width + 0.008,
@@ -299,7 +295,7 @@ def _flow_labels(
         0.0,
         -0.035,
         "Band width: workers × employment-weighted mean probability "
-        f"(worker-equivalents; hatched: displacement, plain: {creation_axis})",
+        "(worker-equivalents; hatched: displacement, plain: creation)",
         fontsize=6.6,
         ha="left",
         va="top",

@@ -52,7 +52,6 @@ __all__ = [
 def quadrant_scatter(
     occupations: pd.DataFrame,
     *,
-    creation_axis: str,
     displacement_threshold: float | None,
     creation_threshold: float | None,
     source: str,
@@ -63,7 +62,7 @@ def quadrant_scatter(
     Colour and marker encode the major group; dashed lines are the quadrant thresholds;
     the largest occupations are labelled where a label fits without overlapping.
     """
-    frame = occupations.dropna(subset=["displacement", creation_axis])
+    frame = occupations.dropna(subset=["displacement", "creation"])
     styles = group_styles(list(frame["soc_major"]))
     largest = float(frame["employment"].max()) if frame["employment"].notna().any() else 0.0
     area = 6 + 320 * frame["employment"].fillna(0) / (largest if largest > 0 else 1.0)
@@ -72,13 +71,13 @@ def quadrant_scatter(
         n_rows = math.ceil(frame["soc_major"].nunique() / 2)
         ax, legend_ax = figure.subplots(2, 1, height_ratios=[6.4, 0.35 + 0.16 * n_rows])
         legend_ax.set_axis_off()
-        ax.set_title("Displacement versus " + creation_axis + ", by occupation", loc="left")
+        ax.set_title("Displacement versus creation, by occupation", loc="left")
         handles, labels = [], []
         for code, group in frame.groupby("soc_major"):
             colour, marker = styles[str(code)]
             handle = ax.scatter(
                 group["displacement"],
-                group[creation_axis],
+                group["creation"],
                 s=area.loc[group.index],
                 c=colour,
                 marker=marker,
@@ -90,7 +89,7 @@ def quadrant_scatter(
             labels.append(short_group(str(group["major_group"].iloc[0])))
         _quadrant_guides(ax, displacement_threshold, creation_threshold)
         ax.set_xlabel(axis_label("displacement", unit="occupation's weighted mean, 0–1"))
-        ax.set_ylabel(axis_label(creation_axis, unit="occupation's weighted mean, 0–1"))
+        ax.set_ylabel(axis_label("creation", unit="occupation's weighted mean, 0–1"))
         legend = legend_ax.legend(
             handles,
             labels,
@@ -106,7 +105,7 @@ def quadrant_scatter(
             handle.set_sizes([30])
         add_source_line(figure, source)
         renderer = freeze_layout(figure)
-        _label_largest(ax, frame, area, creation_axis, n_labels, renderer)
+        _label_largest(ax, frame, area, n_labels, renderer)
     return figure
 
 
@@ -144,7 +143,6 @@ def _label_largest(
     ax: Axes,
     frame: pd.DataFrame,
     area: pd.Series,
-    creation_axis: str,
     n_labels: int,
     renderer: RendererBase,
 ) -> None:
@@ -154,7 +152,7 @@ def _label_largest(
     place_labels(
         ax,
         list(ranked["displacement"]),
-        list(ranked[creation_axis]),
+        list(ranked["creation"]),
         [wrap_label(str(title)) for title in ranked["title"]],
         renderer=renderer,
         point_radius=[math.sqrt(a) / 2 for a in ranked["area"]],
@@ -168,18 +166,17 @@ def _label_largest(
 def major_group_bars(
     major_groups: pd.DataFrame,
     *,
-    creation_axis: str,
     source: str,
     highlight: str | None = None,
 ) -> Figure:
     """Diverging bars per major group: displacement to the left, the creation axis right."""
-    frame = major_groups.dropna(subset=["displacement", creation_axis])
+    frame = major_groups.dropna(subset=["displacement", "creation"])
     frame = frame.sort_values("displacement", ascending=True)
     names = [short_group(str(name)) for name in frame["major_group"]]
     with styled():
         figure = new_figure(PAGE_WIDTH, 1.3 + 0.27 * max(len(frame), 3))
         ax = figure.subplots()
-        ax.set_title(f"Displacement and {creation_axis} by major group", loc="left")
+        ax.set_title("Displacement and creation by major group", loc="left")
         y = np.arange(len(frame))
         left = ax.barh(
             y,
@@ -193,29 +190,27 @@ def major_group_bars(
         )
         right = ax.barh(
             y,
-            frame[creation_axis],
+            frame["creation"],
             color=CREATION_COLOUR,
             alpha=0.8,
             edgecolor="white",
             linewidth=0.3,
-            label=creation_axis,
+            label="creation",
         )
         ax.bar_label(
             left, labels=[f"{v:.2f}" for v in frame["displacement"]], padding=2, fontsize=6.5
         )
-        ax.bar_label(
-            right, labels=[f"{v:.2f}" for v in frame[creation_axis]], padding=2, fontsize=6.5
-        )
+        ax.bar_label(right, labels=[f"{v:.2f}" for v in frame["creation"]], padding=2, fontsize=6.5)
         ax.axvline(0, color="#333333", linewidth=0.8)
         ax.set_yticks(y, names)
         for tick, code in zip(ax.get_yticklabels(), frame["soc_major"], strict=True):
             if code == highlight:
                 tick.set_fontweight("bold")
-        reach = float(max(frame["displacement"].max(), frame[creation_axis].max(), 0.05)) * 1.25
+        reach = float(max(frame["displacement"].max(), frame["creation"].max(), 0.05)) * 1.25
         ax.set_xlim(-reach, reach)
         ax.xaxis.set_major_formatter(_absolute_ticks())
         ax.set_xlabel(
-            f"← displacement (hatched)  |  {creation_axis} (plain) →\n"
+            "← displacement (hatched)  |  creation (plain) →\n"
             "employment-weighted mean probability (0–1)"
         )
         add_source_line(figure, source)
@@ -228,7 +223,7 @@ def _absolute_ticks() -> Any:
     return FuncFormatter(lambda value, _: f"{abs(value):.2f}")
 
 
-def wage_profile(bins: pd.DataFrame, *, creation_axis: str, source: str) -> Figure:
+def wage_profile(bins: pd.DataFrame, *, source: str) -> Figure:
     """Exposure, displacement and the creation axis across employment-weighted wage deciles."""
     with styled():
         figure = new_figure(PAGE_WIDTH, 3.6)
@@ -237,7 +232,7 @@ def wage_profile(bins: pd.DataFrame, *, creation_axis: str, source: str) -> Figu
         series = (
             ("beta", "exposure (beta)", EXPOSURE_COLOUR, "o", "-"),
             ("displacement", "displacement", DISPLACEMENT_COLOUR, "s", "--"),
-            (creation_axis, creation_axis, CREATION_COLOUR, "^", ":"),
+            ("creation", "creation", CREATION_COLOUR, "^", ":"),
         )
         for column, label, colour, marker, line in series:
             ax.plot(
@@ -273,7 +268,6 @@ def wage_profile(bins: pd.DataFrame, *, creation_axis: str, source: str) -> Figu
 def family_map(
     families: pd.DataFrame,
     *,
-    creation_axis: str,
     source: str,
     n_labels: int = 8,
 ) -> Figure:
@@ -293,7 +287,7 @@ def family_map(
         axes = figure.subplots(1, 2, sharex=True, sharey=True)
         figure.suptitle("Task families on the embedding map")
         panels = []
-        for ax, measure in zip(axes, ("displacement", creation_axis), strict=True):
+        for ax, measure in zip(axes, ("displacement", "creation"), strict=True):
             scored = enough & frame[measure].notna()
             ax.scatter(
                 frame.loc[~scored, "x"],

@@ -33,7 +33,7 @@ class ReportResult:
     n_pages
         Pages of the PDF (None when no PDF was asked for).
     scoring
-        The scoring reported: model, rubric, head, weighting, creation axis.
+        The scoring reported: model, rubric, head, weighting, quadrant thresholds.
     """
 
     paths: dict[str, Path]
@@ -116,18 +116,14 @@ class Report:
 
         summary = self.summary
         scoring = summary["scoring"]
-        axis = scoring["creation_axis"]
         source = self.source_line()
         figures: dict[str, Figure] = {}
         occupations = summary["occupations"]
         if summary["headline"]["available"]:
-            figures["flow"] = plots.flow_diagram(
-                summary["major_groups"], creation_axis=axis, source=source
-            )
+            figures["flow"] = plots.flow_diagram(summary["major_groups"], source=source)
         if not occupations.empty:
             figures["scatter"] = plots.quadrant_scatter(
                 occupations,
-                creation_axis=axis,
                 displacement_threshold=scoring["displacement_threshold"],
                 creation_threshold=scoring["creation_threshold"],
                 source=source,
@@ -136,19 +132,14 @@ class Report:
             focus = summary["focus"]
             figures["groups"] = plots.major_group_bars(
                 summary["major_groups"],
-                creation_axis=axis,
                 source=source,
                 highlight=focus["soc_major"] if focus else None,
             )
         if not summary["wage_bins"].empty:
-            figures["wages"] = plots.wage_profile(
-                summary["wage_bins"], creation_axis=axis, source=source
-            )
+            figures["wages"] = plots.wage_profile(summary["wage_bins"], source=source)
         families = summary["families"]
         if families["available"] and families["table"]["x"].notna().any():
-            figures["families"] = plots.family_map(
-                families["table"], creation_axis=axis, source=source
-            )
+            figures["families"] = plots.family_map(families["table"], source=source)
         validation = summary["validation"]
         if validation["available"] and not validation["reliability"].empty:
             figures["reliability"] = plots.reliability_curve(

@@ -35,7 +35,7 @@ SELECT DISTINCT cluster_id, label, size, terms, examples, n_occupations, n_emerg
 FROM task_family_impact WHERE clustering_id = ?
 """
 SELECT_FAMILY_SCORES = """
-SELECT cluster_id, n_tasks_scored, displacement, augmentation, creation, employment
+SELECT cluster_id, n_tasks_scored, displacement, creation, employment, share_new
 FROM task_family_impact
 WHERE clustering_id = ? AND model_id = ? AND rubric_hash = ? AND head_id = ?
 """

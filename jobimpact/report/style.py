@@ -48,8 +48,7 @@ STYLE: dict[Any, Any] = {
 }
 AXIS_DESCRIPTIONS = {
     "displacement": "Displacement: P(an LLM system can do the task end to end)",
-    "augmentation": "Augmentation: P(exposed) × (1 − P(automated))",
-    "creation": "Creation: P(LLM use creates new work around the task)",
+    "creation": "Creation: P(LLM use on the task is augmentative)",
     "beta": "Exposure (beta): expected share of exposed tasks",
 }
 SOURCE_FONT_SIZE = 6.3

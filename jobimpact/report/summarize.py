@@ -62,7 +62,7 @@ SELECT_MAJOR_GROUPS = """
 SELECT g.soc_major, g.major_group, g.n_occupations_with_tasks, g.n_tasks AS n_tasks_total,
        g.employment AS employment_matched,
        i.n_occupations, i.n_tasks_scored, i.employment, i.beta, i.displacement,
-       i.augmentation, i.creation, i.employment_at_risk, i.employment_transforming,
+       i.creation, i.employment_at_risk, i.employment_transforming,
        i.employment_augmented, i.employment_little_change
 FROM major_group_summary AS g
 LEFT JOIN (
@@ -80,7 +80,7 @@ SELECT (SELECT count(*) FROM tasks) AS n_tasks,
 """
 SELECT_TASK_MEASURES = """
 SELECT m.task_id, t.onet_soc_code, t.task, t.task_type, t.importance, t.relevance,
-       m.beta, m.displacement, m.augmentation, m.creation, m.scored_at
+       m.beta, m.displacement, m.creation, m.scored_at
 FROM task_measures AS m
 JOIN tasks AS t USING (task_id)
 WHERE m.model_id = ? AND m.rubric_hash = ? AND m.head_id = ?
@@ -171,11 +171,9 @@ def summarize(
             )
     first = all_occupations.iloc[0]
     scoring.update(
-        creation_axis=str(first["creation_axis"]),
         displacement_threshold=as_float(first["displacement_threshold"]),
         creation_threshold=as_float(first["creation_threshold"]),
     )
-    axis = scoring["creation_axis"]
     families = sections.families(con, keys)
     provenance = sections.provenance(con, scoring, families.get("clustering"))
     scoring["backend"] = ", ".join(provenance["backends"]) or "unknown"
@@ -190,9 +188,9 @@ def summarize(
         "headline": _headline(occupations),
         "occupations": occupations.reset_index(drop=True),
         "major_groups": major_groups,
-        "wage_bins": wage_bins(occupations, creation_axis=axis),
+        "wage_bins": wage_bins(occupations),
         "families": families,
-        "top_lists": _top_lists(con, occupations, keys, weighting=weighting, creation_axis=axis),
+        "top_lists": _top_lists(con, occupations, keys, weighting=weighting),
         "validation": sections.validation(con, keys),
         "provenance": provenance,
     }
@@ -354,16 +352,13 @@ def _headline(occupations: pd.DataFrame) -> dict[str, Any]:
         "n_occupations": len(frame),
         "beta": weighted("beta"),
         "displacement": weighted("displacement"),
-        "augmentation": weighted("augmentation"),
         "creation": weighted("creation"),
         "exposed": exposed,
         "quadrants": quadrants,
     }
 
 
-def wage_bins(
-    occupations: pd.DataFrame, *, creation_axis: str, n_bins: int = N_WAGE_BINS
-) -> pd.DataFrame:
+def wage_bins(occupations: pd.DataFrame, *, n_bins: int = N_WAGE_BINS) -> pd.DataFrame:
     """Employment-weighted wage deciles: each holds about a tenth of the workers.
 
     Occupations are ordered by annual mean wage and put in the bin that holds the middle
@@ -380,7 +375,7 @@ def wage_bins(
         "wage_max",
         "beta",
         "displacement",
-        creation_axis,
+        "creation",
     ]
     if frame.empty:
         return pd.DataFrame(columns=columns)
@@ -397,7 +392,7 @@ def wage_bins(
             "wage_min": float(group["annual_mean_wage"].min()),
             "wage_max": float(group["annual_mean_wage"].max()),
         }
-        for measure in ("beta", "displacement", creation_axis):
+        for measure in ("beta", "displacement", "creation"):
             row[measure] = float(np.average(group[measure].to_numpy(float), weights=weights))
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
@@ -409,17 +404,16 @@ def _top_lists(
     keys: Sequence[str],
     *,
     weighting: str,
-    creation_axis: str,
 ) -> dict[str, Any]:
     """The most displaced, most created-for and largest at-risk occupations, with drivers."""
     displaced = occupations.sort_values(["displacement", "employment"], ascending=False)
-    created = occupations.sort_values([creation_axis, "employment"], ascending=False)
+    created = occupations.sort_values(["creation", "employment"], ascending=False)
     at_risk = occupations[
         (occupations["quadrant"] == "at risk") & (occupations["employment"].fillna(0) > 0)
     ].sort_values("employment", ascending=False)
     lists = {
         "displaced": (displaced.head(TOP_N), "displacement"),
-        "created": (created.head(TOP_N), creation_axis),
+        "created": (created.head(TOP_N), "creation"),
         "at_risk": (at_risk.head(TOP_N), "displacement"),
     }
     codes = sorted({code for frame, _ in lists.values() for code in frame["onet_soc_code"]})

@@ -23,6 +23,7 @@ REFERENCE_TABLES = (
     "emerging_tasks",
     "oews",
     "employment",
+    "baseline_tasks",
     "task_history",
 )
 

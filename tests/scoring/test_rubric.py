@@ -92,7 +92,6 @@ def test_derive_measures_scalar_values() -> None:
     assert m["zeta"] == pytest.approx(0.6)
     assert m["displacement"] == pytest.approx(0.3)
     assert m["creation"] == pytest.approx(0.9)
-    assert m["augmentation"] == pytest.approx(0.6 * 0.7)
     # software below direct adds nothing to beta
     low = derive_measures({"direct": 0.7, "software": 0.1, "automation": 0.0, "creation": 0.0})
     assert low["beta"] == pytest.approx(0.7) and low["zeta"] == pytest.approx(0.7)
@@ -109,7 +108,7 @@ def test_derive_measures_vectorised_matches_scalar() -> None:
         for measure, value in expected.items():
             assert out.loc[name, measure] == pytest.approx(value)
     arrays = derive_measures({k: frame[f"p_{k}"].to_numpy() for k in REQUIRED_KEYS})
-    np.testing.assert_allclose(arrays["augmentation"], out["augmentation"].to_numpy())
+    np.testing.assert_allclose(arrays["creation"], out["creation"].to_numpy())
 
 
 def test_derive_measures_missing_question() -> None:

@@ -30,4 +30,5 @@ CREATE TABLE derived_views (
     created_at TIMESTAMP NOT NULL
 );
 
-DROP VIEW task_measures;
+-- task_measures is now a derived view (store/sql/views/task_measures.sql): the store's
+-- refresh replaces the definition of 006 right after the migrations.
