@@ -54,6 +54,8 @@ def read_table(
     fold_case: bool = False,
     allow_empty: bool = False,
     keep_all: bool = False,
+    missing: Collection[str] = (),
+    nullable: Collection[str] = (),
 ) -> pd.DataFrame:
     """Read a delimited UTF-8 file into a frame of strings, checking its layout.
 
@@ -77,6 +79,13 @@ def read_table(
         Accept a header without data rows.
     keep_all
         Also keep every other column of the header, after the named ones.
+    missing
+        The publisher's documented markers of a missing value (O*NET writes ``n/a``),
+        compared ignoring case and blanks.
+    nullable
+        Columns where the publisher allows a missing value: a ``missing`` marker there
+        becomes an empty cell, read as NULL by the converters that accept empty cells.
+        Elsewhere a marker stays text and is refused where a value is required.
 
     Returns
     -------
@@ -116,9 +125,18 @@ def read_table(
     if not rows and not allow_empty:
         raise DataError(path, f"got a header and no data rows, expected the rows of {what}")
     frame = pd.DataFrame(cells, index=pd.Index(rows, name=ROW), dtype=object)
+    _blank_missing(frame, [name for name in wanted if name in set(nullable)], missing)
     frame.attrs["file"] = path.name
     frame.attrs["header"] = header
     return frame
+
+
+def _blank_missing(frame: pd.DataFrame, columns: Sequence[str], missing: Collection[str]) -> None:
+    """Empty the cells of ``columns`` that hold a missing-value marker, in place."""
+    marks = {mark.strip().casefold() for mark in missing}
+    for column in columns:
+        marked = frame[column].str.strip().str.casefold().isin(marks)
+        frame.loc[marked, column] = ""
 
 
 def _read_text(path: Path, what: str) -> str:
