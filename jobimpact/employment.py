@@ -96,8 +96,9 @@ def read_oews(path: Path) -> pd.DataFrame:
     Parameters
     ----------
     path
-        The CSV file. Column names are matched regardless of case; ``EMP_PRSE``, ``H_MEAN``
-        and ``H_MEDIAN`` are optional.
+        The CSV file. Column names are matched regardless of case (older vintages write
+        them in lower case), by the rule ``fetch`` checks the file with
+        (:mod:`jobimpact.headers`); ``EMP_PRSE``, ``H_MEAN`` and ``H_MEDIAN`` are optional.
 
     Returns
     -------
@@ -121,7 +122,6 @@ def read_oews(path: Path) -> pd.DataFrame:
         optional=("EMP_PRSE", "H_MEAN", "H_MEDIAN"),
         what=OEWS_WHAT,
         delimiter=",",
-        fold_case=True,
     )
     check_pattern(raw, "OCC_CODE", SOC_PATTERN, expected="a SOC code like 11-1011")
     check_not_empty(raw, "OCC_TITLE", expected="an occupation title")

@@ -462,15 +462,18 @@ def test_read_table_finds_a_header_below_a_title_block_and_numbers_rows(tmp_path
     )
 
 
-def test_read_table_can_match_column_names_regardless_of_case(tmp_path: Path) -> None:
+def test_read_table_matches_column_names_regardless_of_case(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
-    path.write_text("occ_code,tot_emp\n11-1011,5\n", encoding="utf-8")
-    frame = read_table(
-        path, required=("OCC_CODE", "TOT_EMP"), what="t", delimiter=",", fold_case=True
-    )
+    path.write_text("occ_code, Tot_Emp \n11-1011,5\n", encoding="utf-8")
+    frame = read_table(path, required=("OCC_CODE", "TOT_EMP"), what="t", delimiter=",")
+    assert list(frame.columns) == ["OCC_CODE", "TOT_EMP"]
     assert to_int(frame, "TOT_EMP").tolist() == [5]
-    with pytest.raises(DataError, match="missing columns 'OCC_CODE', 'TOT_EMP'"):
-        read_table(path, required=("OCC_CODE", "TOT_EMP"), what="t", delimiter=",")
+    with pytest.raises(DataError) as caught:
+        read_table(path, required=("OCC_CODE", "A_MEAN"), what="t", delimiter=",")
+    assert (
+        str(caught.value)
+        == "t.csv: missing column 'A_MEAN' (found: 'occ_code', 'Tot_Emp'); expected t"
+    )
 
 
 def test_numbers_refuse_infinity_and_nan_text(tmp_path: Path) -> None:

@@ -456,12 +456,42 @@ def test_a_missing_column_names_the_file_and_the_column(
         fetch(["onet"], data_dir=data, mirror=server.url, progress=False)
     assert caught.value.file == "Task Statements.txt"
     assert str(caught.value).startswith(
-        "Task Statements.txt: missing column(s) 'Task ID' (found: 'O*NET-SOC Code', 'Title', "
+        "Task Statements.txt: missing column 'Task ID' (found: 'O*NET-SOC Code', 'Title', "
         "'Task', 'Task Type', "
     )
     assert str(caught.value).endswith("expected the O*NET text release 29.3")
     assert not (data / "raw/onet/29.3").exists()
     assert _leftovers(data) == []
+
+
+def test_fetch_and_ingest_read_column_names_by_one_rule(tmp_path: Path) -> None:
+    from jobimpact.employment import read_oews
+
+    # Older OEWS vintages spell the columns in lower case; ingest reads such a file, so
+    # fetch must accept it, and a file both refuse is refused with the same words.
+    rel = "bls/oews/national_M2024_dl.csv"
+    root = tmp_path / "mirror"
+    (root / rel).parent.mkdir(parents=True)
+    header = [name.lower() for name in _OEWS[0]]
+    rows = [row for row in _OEWS[1] if row[-1]]
+    (root / rel).write_text(_delimited([header, *rows], ","), encoding="utf-8")
+    data = tmp_path / "data"
+    (manifest,) = fetch(["oews"], data_dir=data, mirror=root, progress=False)
+    assert manifest.files[0].n_rows == 2
+    oews = read_oews(data / "raw/oews/M2024/national_M2024_dl.csv")
+    assert oews["occ_code"].tolist() == ["00-0000", "11-1011"]
+    assert oews["tot_emp"].tolist() == [154_187_380, 211_230]
+
+    keep = [i for i, name in enumerate(header) if name != "a_median"]
+    text = _delimited([[row[i] for i in keep] for row in [header, *rows]], ",")
+    (root / rel).write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as refused_by_fetch:
+        fetch(["oews"], data_dir=data, mirror=root, progress=False, force=True)
+    with pytest.raises(DataError) as refused_by_ingest:
+        read_oews(root / rel)
+    said = "national_M2024_dl.csv: missing column 'A_MEDIAN' (found: 'area', 'occ_code', "
+    assert str(refused_by_fetch.value).startswith(said)
+    assert str(refused_by_fetch.value).split(";")[0] == str(refused_by_ingest.value).split(";")[0]
 
 
 def test_fetch_from_a_local_mirror_folder_matches_the_http_mirror(
