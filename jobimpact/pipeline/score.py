@@ -125,7 +125,7 @@ def _soc_members(occupations: pd.DataFrame, soc: pd.Series, code: str) -> tuple[
     if code.endswith("0"):
         # SOC numbers groups with trailing zeros: 15-1250 broad, 15-1200 minor, 15-0000 major.
         hit |= soc.str.startswith(code.rstrip("0")).fillna(False).to_numpy(dtype=bool)
-    return tuple(occupations.index[hit])
+    return tuple(str(c) for c in occupations.index[hit])
 
 
 def _occupations_message(occupations: pd.DataFrame, soc: pd.Series, offending: list[str]) -> str:
@@ -136,7 +136,7 @@ def _occupations_message(occupations: pd.DataFrame, soc: pd.Series, offending: l
         nearest = _nearest(occupations, soc, code)
         if nearest:
             message += f"; for {code!r} try " + ", ".join(
-                f"{c} ({occupations.at[c, 'occupation']})" for c in nearest
+                c + " (" + str(occupations.at[c, "occupation"]) + ")" for c in nearest
             )
     return message
 
@@ -149,7 +149,7 @@ def _nearest(occupations: pd.DataFrame, soc: pd.Series, code: str) -> list[str]:
     for length in (7, 6, 5, 3):
         near = occupations.index[soc.str.startswith(code[:length]).fillna(False).to_numpy(bool)]
         if len(near):
-            return list(near[:_N_SUGGESTED])
+            return [str(c) for c in near[:_N_SUGGESTED]]
     return []
 
 
@@ -171,8 +171,8 @@ def select_tasks(
     """
     chosen = tasks
     if occupations:
-        codes, _ = resolve_occupations(tasks, occupations)
-        chosen = chosen[chosen["onet_soc_code"].isin(codes)]
+        named, _ = resolve_occupations(tasks, occupations)
+        chosen = chosen[chosen["onet_soc_code"].isin(named)]
     if sample is not None:
         codes = chosen.drop_duplicates("onet_soc_code")[["onet_soc_code", "soc_major"]]
         if not 0 < sample <= len(codes):
