@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from jobimpact.errors import DataError
+from jobimpact.headers import column_positions
 from jobimpact.tabular import (
     STRING,
     check_in,
@@ -262,7 +263,8 @@ def read_soc_structure(path: Path) -> pd.DataFrame:
 def _title_column(path: Path, raw: pd.DataFrame, *, after: str) -> str:
     """Name of the title column: the one right after ``after`` in the header."""
     header: list[str] = raw.attrs["header"]
-    position = header.index(after) + 1
+    # Found by the rule the header was read with (case-insensitive), not by exact text.
+    position = column_positions(header, [after])[after] + 1
     if position >= len(header):
         raise DataError(
             path,
