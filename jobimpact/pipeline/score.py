@@ -125,7 +125,7 @@ def _soc_members(occupations: pd.DataFrame, soc: pd.Series, code: str) -> tuple[
     if code.endswith("0"):
         # SOC numbers groups with trailing zeros: 15-1250 broad, 15-1200 minor, 15-0000 major.
         hit |= soc.str.startswith(code.rstrip("0")).fillna(False).to_numpy(dtype=bool)
-    return tuple(str(c) for c in occupations.index[hit])
+    return tuple(sorted(str(c) for c in occupations.index[hit]))
 
 
 def _occupations_message(occupations: pd.DataFrame, soc: pd.Series, offending: list[str]) -> str:
@@ -149,7 +149,7 @@ def _nearest(occupations: pd.DataFrame, soc: pd.Series, code: str) -> list[str]:
     for length in (7, 6, 5, 3):
         near = occupations.index[soc.str.startswith(code[:length]).fillna(False).to_numpy(bool)]
         if len(near):
-            return [str(c) for c in near[:_N_SUGGESTED]]
+            return sorted(str(c) for c in near)[:_N_SUGGESTED]
     return []
 
 
