@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from jobimpact.errors import DataError
+from jobimpact.headers import column_positions
 from jobimpact.tabular import (
     STRING,
     check_in,
@@ -96,8 +97,9 @@ def read_oews(path: Path) -> pd.DataFrame:
     Parameters
     ----------
     path
-        The CSV file. Column names are matched regardless of case; ``EMP_PRSE``, ``H_MEAN``
-        and ``H_MEDIAN`` are optional.
+        The CSV file. Column names are matched regardless of case (older vintages write
+        them in lower case), by the rule ``fetch`` checks the file with
+        (:mod:`jobimpact.headers`); ``EMP_PRSE``, ``H_MEAN`` and ``H_MEDIAN`` are optional.
 
     Returns
     -------
@@ -121,7 +123,6 @@ def read_oews(path: Path) -> pd.DataFrame:
         optional=("EMP_PRSE", "H_MEAN", "H_MEDIAN"),
         what=OEWS_WHAT,
         delimiter=",",
-        fold_case=True,
     )
     check_pattern(raw, "OCC_CODE", SOC_PATTERN, expected="a SOC code like 11-1011")
     check_not_empty(raw, "OCC_TITLE", expected="an occupation title")
@@ -262,7 +263,8 @@ def read_soc_structure(path: Path) -> pd.DataFrame:
 def _title_column(path: Path, raw: pd.DataFrame, *, after: str) -> str:
     """Name of the title column: the one right after ``after`` in the header."""
     header: list[str] = raw.attrs["header"]
-    position = header.index(after) + 1
+    # Found by the rule the header was read with (case-insensitive), not by exact text.
+    position = column_positions(header, [after])[after] + 1
     if position >= len(header):
         raise DataError(
             path,

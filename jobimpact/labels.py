@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from jobimpact import tabular
+from jobimpact.headers import missing_columns
 from jobimpact.sources.base import raw_dir
 from jobimpact.sources.checks import sha256_file
 
@@ -72,7 +73,7 @@ def read_labels(path: Path) -> Labels:
         ("gpt4_exposure", EXPOSURE_LABELS),
         ("gpt4_automation", AUTOMATION_LABELS),
     ):
-        if column in raw.attrs["header"]:
+        if not missing_columns(raw.attrs["header"], [column]):
             tabular.check_in(raw, column, allowed, expected=f"one of {', '.join(allowed)}")
     task_ids = tabular.to_int(raw, "Task ID", allow_integral_float=True)
     keyed = raw.assign(**{"Task ID": task_ids.astype(str)})

@@ -8,6 +8,7 @@ each other, and returns one DataFrame per table of ``store/sql/001_foundation.sq
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,25 @@ EMERGING_CATEGORIES = ("New", "Revision")
 # Scale IDs of Task Ratings kept in the tasks table, and the column prefix each fills.
 RATING_SCALES = {"IM": "importance", "RT": "relevance"}
 
+# The text release writes "n/a" where the database forms of the same release hold NULL; the
+# O*NET data dictionary shows it in Task Ratings (Category of the IM and RT rows, CI bounds
+# when the standard error is 0, N, Standard Error and Recommend Suppress of ratings that
+# have none). Read it as missing in the columns the dictionary lets be NULL, listed here per
+# file; anywhere else it is refused like any other text where a value is required.
+MISSING_MARKS = ("n/a",)
+NULLABLE: dict[str, tuple[str, ...]] = {
+    TASK_STATEMENTS: ("Task Type", "Incumbents Responding"),
+    TASK_RATINGS: (
+        "Category",
+        "N",
+        "Standard Error",
+        "Lower CI Bound",
+        "Upper CI Bound",
+        "Recommend Suppress",
+    ),
+    EMERGING_TASKS: ("Original Task ID", "Original Task"),
+}
+
 
 @dataclass(frozen=True)
 class OnetTables:
@@ -98,7 +118,9 @@ def read_onet(folder: Path) -> OnetTables:
     Returns
     -------
     OnetTables
-        The tables, with nullable dtypes (``Int64``, ``float64``, ``string``).
+        The tables, with nullable dtypes (``Int64``, ``float64``, ``string``). The release's
+        missing-value mark ``n/a`` is NULL in the columns that may be empty
+        (:data:`NULLABLE`); in a column that needs a value it is refused.
 
     Raises
     ------
@@ -121,6 +143,18 @@ def read_onet(folder: Path) -> OnetTables:
     )
     emerging = read_emerging_tasks(folder / EMERGING_TASKS, occupation_codes=codes)
     return OnetTables(occupations, tasks, iwas, dwas, task_dwas, emerging)
+
+
+def _read(path: Path, *, required: Sequence[str], optional: Sequence[str] = ()) -> pd.DataFrame:
+    """Read one file of the release, its missing-value marks read as empty where allowed."""
+    return read_table(
+        path,
+        required=required,
+        optional=optional,
+        what=WHAT,
+        missing=MISSING_MARKS,
+        nullable=NULLABLE.get(path.name, ()),
+    )
 
 
 def _check_files(folder: Path) -> None:
@@ -152,7 +186,7 @@ def read_occupations(path: Path, job_zones_path: Path) -> pd.DataFrame:
     pandas.DataFrame
         ``onet_soc_code, title, description, job_zone`` (``job_zone`` is ``Int64``, 1..5).
     """
-    raw = read_table(path, required=(CODE, "Title", "Description"), what=WHAT)
+    raw = _read(path, required=(CODE, "Title", "Description"))
     check_pattern(raw, CODE, ONET_SOC_PATTERN, expected="an O*NET-SOC code like 11-1011.00")
     check_unique(raw, [CODE], what=CODE)
     check_not_empty(raw, "Title", expected="an occupation title")
@@ -170,7 +204,7 @@ def read_occupations(path: Path, job_zones_path: Path) -> pd.DataFrame:
 
 def _read_job_zones(path: Path, *, known: set[str]) -> dict[str, int]:
     """Job zone (1..5) of each occupation Job Zones.txt lists."""
-    raw = read_table(path, required=(CODE, "Job Zone"), what=WHAT)
+    raw = _read(path, required=(CODE, "Job Zone"))
     check_known(raw, CODE, known, reference=OCCUPATION_DATA)
     check_unique(raw, [CODE], what=CODE)
     check_in(raw, "Job Zone", ("1", "2", "3", "4", "5"), expected="a job zone 1 to 5")
@@ -197,11 +231,10 @@ def read_tasks(path: Path, ratings_path: Path, *, occupation_codes: set[str]) ->
     pandas.DataFrame
         The columns of the ``tasks`` table; ``task_id`` is ``Int64``, unique.
     """
-    raw = read_table(
+    raw = _read(
         path,
         required=(CODE, "Task ID", "Task", "Task Type"),
         optional=("Incumbents Responding", "Date", "Domain Source"),
-        what=WHAT,
     )
     task_id = to_int(raw, "Task ID")
     check_known(raw, CODE, occupation_codes, reference=OCCUPATION_DATA)
@@ -252,11 +285,10 @@ def _check_task_ids_unique(raw: pd.DataFrame, task_id: pd.Series) -> None:
 
 def _read_ratings(path: Path, tasks: pd.DataFrame) -> pd.DataFrame:
     """IM and RT means and confidence bounds per Task ID (index), from the long format."""
-    raw = read_table(
+    raw = _read(
         path,
         required=(CODE, "Task ID", "Scale ID", "Data Value"),
         optional=("Lower CI Bound", "Upper CI Bound"),
-        what=WHAT,
     )
     raw = raw[raw["Scale ID"].str.strip().isin(list(RATING_SCALES))]
     task_id = to_int(raw, "Task ID")
@@ -295,9 +327,7 @@ def _check_rating_owner(raw: pd.DataFrame, task_id: pd.Series, owner: dict[int, 
 
 def read_iwas(path: Path) -> pd.DataFrame:
     """IWA Reference: ``iwa_id, iwa_title, gwa_id, gwa_title`` (one row per IWA)."""
-    raw = read_table(
-        path, required=("Element ID", "Element Name", "IWA ID", "IWA Title"), what=WHAT
-    )
+    raw = _read(path, required=("Element ID", "Element Name", "IWA ID", "IWA Title"))
     for column in ("Element ID", "IWA ID", "IWA Title"):
         check_not_empty(raw, column, expected=f"an {column}")
     check_unique(raw, ["IWA ID"], what="IWA ID")
@@ -313,7 +343,7 @@ def read_iwas(path: Path) -> pd.DataFrame:
 
 def read_dwas(path: Path, *, iwa_ids: set[str]) -> pd.DataFrame:
     """DWA Reference: ``dwa_id, dwa_title, iwa_id, text_sha256`` (one row per DWA)."""
-    raw = read_table(path, required=("IWA ID", "DWA ID", "DWA Title"), what=WHAT)
+    raw = _read(path, required=("IWA ID", "DWA ID", "DWA Title"))
     check_not_empty(raw, "DWA ID", expected="a DWA ID")
     check_not_empty(raw, "DWA Title", expected="a DWA title")
     check_unique(raw, ["DWA ID"], what="DWA ID")
@@ -330,11 +360,10 @@ def read_dwas(path: Path, *, iwa_ids: set[str]) -> pd.DataFrame:
 
 def read_task_dwas(path: Path, *, task_ids: set[int], dwa_ids: set[str]) -> pd.DataFrame:
     """Tasks to DWAs: ``task_id, dwa_id, date, domain_source`` (one row per link)."""
-    raw = read_table(
+    raw = _read(
         path,
         required=(CODE, "Task ID", "DWA ID"),
         optional=("Date", "Domain Source"),
-        what=WHAT,
     )
     task_id = to_int(raw, "Task ID")
     check_known(raw, "Task ID", task_ids, reference=TASK_STATEMENTS, values=task_id)
@@ -356,11 +385,10 @@ def read_emerging_tasks(path: Path, *, occupation_codes: set[str]) -> pd.DataFra
     ``Original Task ID`` is written as a float in the release (``21280.0``); it becomes
     ``Int64``, NULL for new tasks.
     """
-    raw = read_table(
+    raw = _read(
         path,
         required=(CODE, "Task", "Category"),
         optional=("Original Task ID", "Original Task", "Date", "Domain Source"),
-        what=WHAT,
     )
     check_known(raw, CODE, occupation_codes, reference=OCCUPATION_DATA)
     check_not_empty(raw, "Task", expected="a task statement")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from jobimpact.errors import DataError
+from jobimpact.headers import column_key, column_positions, find_header
 
 ROW = "row"
 STRING = pd.StringDtype()
@@ -51,9 +52,10 @@ def read_table(
     optional: Sequence[str] = (),
     delimiter: str = "\t",
     header_scan: int = 1,
-    fold_case: bool = False,
     allow_empty: bool = False,
     keep_all: bool = False,
+    missing: Collection[str] = (),
+    nullable: Collection[str] = (),
 ) -> pd.DataFrame:
     """Read a delimited UTF-8 file into a frame of strings, checking its layout.
 
@@ -71,12 +73,19 @@ def read_table(
         Field separator (tab for O*NET, comma for CSV). Fields may be quoted as Excel does.
     header_scan
         How many leading rows may hold the header (workbooks start with a title block).
-    fold_case
-        Match column names regardless of case (OEWS spelled them in lower case in some years).
+        Column names are matched as :mod:`jobimpact.headers` says (ignoring case), the same
+        rule ``fetch`` checks files with.
     allow_empty
         Accept a header without data rows.
     keep_all
         Also keep every other column of the header, after the named ones.
+    missing
+        The publisher's documented markers of a missing value (O*NET writes ``n/a``),
+        compared ignoring case and blanks.
+    nullable
+        Columns where the publisher allows a missing value: a ``missing`` marker there
+        becomes an empty cell, read as NULL by the converters that accept empty cells.
+        Elsewhere a marker stays text and is refused where a value is required.
 
     Returns
     -------
@@ -94,15 +103,13 @@ def read_table(
     """
     text = _read_text(path, what)
     records = _records(path, text, what, delimiter)
-    if not records:
-        raise DataError(path, f"got an empty file, expected a header row and data of {what}")
-    header_row, header = _find_header(path, records[:header_scan], required, what, fold_case)
+    header_row, header = find_header(path, records[:header_scan], required, what)
     header = [cell or f"Unnamed: {pos}" for pos, cell in enumerate(header)]
     wanted = [*required, *optional]
     if keep_all:
-        named = {_key(name, fold_case) for name in wanted}
-        wanted += [c for c in dict.fromkeys(header) if _key(c, fold_case) not in named]
-    positions = _positions(header, wanted, fold_case)
+        named = {column_key(name) for name in wanted}
+        wanted += [c for c in dict.fromkeys(header) if column_key(c) not in named]
+    positions = column_positions(header, wanted)
     rows: list[int] = []
     cells: dict[str, list[str]] = {name: [] for name in wanted}
     for number, record in records[header_row:]:
@@ -116,9 +123,18 @@ def read_table(
     if not rows and not allow_empty:
         raise DataError(path, f"got a header and no data rows, expected the rows of {what}")
     frame = pd.DataFrame(cells, index=pd.Index(rows, name=ROW), dtype=object)
+    _blank_missing(frame, [name for name in wanted if name in set(nullable)], missing)
     frame.attrs["file"] = path.name
     frame.attrs["header"] = header
     return frame
+
+
+def _blank_missing(frame: pd.DataFrame, columns: Sequence[str], missing: Collection[str]) -> None:
+    """Empty the cells of ``columns`` that hold a missing-value marker, in place."""
+    marks = {mark.strip().casefold() for mark in missing}
+    for column in columns:
+        marked = frame[column].str.strip().str.casefold().isin(marks)
+        frame.loc[marked, column] = ""
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -151,46 +167,6 @@ def _records(path: Path, text: str, what: str, delimiter: str) -> list[tuple[int
             path, f"got unparsable text ({exc}), expected {what}", row=len(records) + 1
         ) from None
     return records
-
-
-def _find_header(
-    path: Path,
-    candidates: list[tuple[int, list[str]]],
-    required: Sequence[str],
-    what: str,
-    fold_case: bool,
-) -> tuple[int, list[str]]:
-    """The first candidate row holding every required column: (its row number, its cells)."""
-    headers = [(number, [cell.strip() for cell in record]) for number, record in candidates]
-    for number, header in headers:
-        if not _missing(header, required, fold_case):
-            return number, header
-    # The row closest to the expected header is most likely the header: report on it.
-    best = min((h for _, h in headers), key=lambda h: len(_missing(h, required, fold_case)))
-    missing = _missing(best, required, fold_case)
-    plural = "s" if len(missing) > 1 else ""
-    found = ", ".join(repr(cell) for cell in best if cell) or "nothing"
-    listed = ", ".join(repr(name) for name in missing)
-    raise DataError(path, f"missing column{plural} {listed} (found: {found}); expected {what}")
-
-
-def _missing(header: Sequence[str], required: Sequence[str], fold_case: bool) -> list[str]:
-    """Required columns that ``header`` lacks."""
-    have = {_key(cell, fold_case) for cell in header}
-    return [name for name in required if _key(name, fold_case) not in have]
-
-
-def _key(name: str, fold_case: bool) -> str:
-    """Column name as compared."""
-    return name.casefold() if fold_case else name
-
-
-def _positions(header: Sequence[str], wanted: Sequence[str], fold_case: bool) -> dict[str, int]:
-    """Position of each wanted column in the header (the first one when repeated)."""
-    index: dict[str, int] = {}
-    for pos, cell in enumerate(header):
-        index.setdefault(_key(cell, fold_case), pos)
-    return {name: index[key] for name in wanted if (key := _key(name, fold_case)) in index}
 
 
 def _check_width(path: Path, number: int, record: list[str], width: int) -> None:

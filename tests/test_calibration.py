@@ -158,6 +158,17 @@ def test_label_file_errors_name_file_row_and_field(tmp_path: Path) -> None:
         read_labels(tmp_path / "m.tsv")
 
 
+def test_label_columns_are_matched_ignoring_case_and_still_checked(tmp_path: Path) -> None:
+    path = write_labels(tmp_path / "l.tsv", [["11-1011.00", "8823.0", "Direct", "E1", "E9"]])
+    path.write_text(path.read_text().replace("gpt4_exposure", "GPT4_Exposure"), encoding="utf-8")
+    with pytest.raises(DataError) as error:
+        read_labels(path)
+    assert (
+        str(error.value)
+        == "l.tsv, row 2, field 'gpt4_exposure': got 'E9', expected one of E0, E1, E2"
+    )
+
+
 # --- the stage on the real mirror, with the fake scorer's features ---------------------
 
 

@@ -211,6 +211,11 @@ def test_soc_structure_finds_its_header_and_levels(tmp_path: Path) -> None:
     paths.soc_structure.write_text("Extra title,,,,\n,,,,\n" + text, encoding="utf-8")
     moved = employment.read_soc_structure(paths.soc_structure)
     pd.testing.assert_frame_equal(moved, groups)
+    # Column names are matched ignoring case, the title column found after them likewise.
+    header = "Major Group,Minor Group,Broad Group,Detailed Occupation"
+    paths.soc_structure.write_text(text.replace(header, header.upper()), encoding="utf-8")
+    shouted = employment.read_soc_structure(paths.soc_structure)
+    pd.testing.assert_frame_equal(shouted, groups)
 
 
 @pytest.mark.parametrize(

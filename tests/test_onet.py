@@ -76,6 +76,38 @@ def test_unrated_task_has_null_type_and_ratings(tmp_path: Path) -> None:
     assert new["domain_source"] == "Analyst"
 
 
+def test_the_release_missing_value_mark_is_null_where_the_dictionary_allows_it(
+    tmp_path: Path,
+) -> None:
+    # The O*NET data dictionary's text form writes n/a where the database forms hold NULL:
+    # here in every nullable column the ingest reads or skips, in upper and lower case.
+    paths = write_fixture_release(tmp_path)
+    replace_in_file(
+        paths.onet("Task Ratings.txt"),
+        "8823\tIM\tn/a\t4.52\t\t\t4.3146\t4.735\t\t\t",
+        "8823\tIM\tn/a\t4.52\tn/a\tn/a\tn/a\tN/A\tn/a\t08/2023\tIncumbent",
+    )
+    replace_in_file(
+        paths.onet("Task Statements.txt"),
+        "Document software defects.\t\t\t05/2025",
+        "Document software defects.\tn/a\tn/a\t05/2025",
+    )
+    replace_in_file(
+        paths.onet("Emerging Tasks.txt"), "New\t\t\t08/2024", "New\tn/a\t n/a \t08/2024"
+    )
+    tables = read_onet(paths.onet_dir)
+    tasks = tables.tasks.set_index("task_id")
+    rated = tasks.loc[8823]
+    assert rated["importance"] == 4.52
+    assert pd.isna(rated["importance_lower"]) and pd.isna(rated["importance_upper"])
+    assert (rated["relevance_lower"], rated["relevance_upper"]) == (57.6139, 86.1881)
+    new = tasks.loc[21601]
+    assert pd.isna(new["task_type"]) and pd.isna(new["incumbents_responding"])
+    assert pd.isna(tables.emerging_tasks.at[0, "original_task_id"])
+    assert pd.isna(tables.emerging_tasks.at[0, "original_task"])
+    assert len(tasks) == 12 and tasks["importance"].notna().sum() == 11
+
+
 def test_task_text_is_kept_exactly_and_hashed(tmp_path: Path) -> None:
     tasks = read_onet(write_fixture_release(tmp_path).onet_dir).tasks.set_index("task_id")
     quoted = tasks.at[19598, "task"]
@@ -276,6 +308,43 @@ def test_malformed_cells_name_file_row_and_field(
 
 
 @pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        (
+            "Task Ratings.txt",
+            "IM\tn/a\t4.52",
+            "IM\tn/a\tn/a",
+            "Task Ratings.txt, row 2, field 'Data Value': got 'n/a', expected a number",
+        ),
+        (
+            "Task Statements.txt",
+            "\t8827\t",
+            "\tn/a\t",
+            "Task Statements.txt, row 4, field 'Task ID': got 'n/a', expected an integer",
+        ),
+        (
+            "Job Zones.txt",
+            "Chief Executives\t5",
+            "Chief Executives\tn/a",
+            "Job Zones.txt, row 2, field 'Job Zone': got 'n/a', expected a job zone 1 to 5",
+        ),
+        (
+            "Emerging Tasks.txt",
+            "\tNew\t",
+            "\tn/a\t",
+            "Emerging Tasks.txt, row 2, field 'Category': got 'n/a', expected 'New' or 'Revision'",
+        ),
+    ],
+)
+def test_the_missing_value_mark_is_refused_where_a_value_is_required(
+    tmp_path: Path, name: str, old: str, new: str, message: str
+) -> None:
+    with pytest.raises(DataError) as caught:
+        read_onet(_corrupt(tmp_path, name, old, new))
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
     ("name", "line", "message"),
     [
         (
@@ -393,15 +462,18 @@ def test_read_table_finds_a_header_below_a_title_block_and_numbers_rows(tmp_path
     )
 
 
-def test_read_table_can_match_column_names_regardless_of_case(tmp_path: Path) -> None:
+def test_read_table_matches_column_names_regardless_of_case(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
-    path.write_text("occ_code,tot_emp\n11-1011,5\n", encoding="utf-8")
-    frame = read_table(
-        path, required=("OCC_CODE", "TOT_EMP"), what="t", delimiter=",", fold_case=True
-    )
+    path.write_text("occ_code, Tot_Emp \n11-1011,5\n", encoding="utf-8")
+    frame = read_table(path, required=("OCC_CODE", "TOT_EMP"), what="t", delimiter=",")
+    assert list(frame.columns) == ["OCC_CODE", "TOT_EMP"]
     assert to_int(frame, "TOT_EMP").tolist() == [5]
-    with pytest.raises(DataError, match="missing columns 'OCC_CODE', 'TOT_EMP'"):
-        read_table(path, required=("OCC_CODE", "TOT_EMP"), what="t", delimiter=",")
+    with pytest.raises(DataError) as caught:
+        read_table(path, required=("OCC_CODE", "A_MEAN"), what="t", delimiter=",")
+    assert (
+        str(caught.value)
+        == "t.csv: missing column 'A_MEAN' (found: 'occ_code', 'Tot_Emp'); expected t"
+    )
 
 
 def test_numbers_refuse_infinity_and_nan_text(tmp_path: Path) -> None:

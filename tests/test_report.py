@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from fixtures import query_rows, replace_in_file, write_fixture_release
 
 from jobimpact.cli import cli
 from jobimpact.embedding.fake import FakeEmbedder
-from jobimpact.errors import ConfigError, NotReadyError
+from jobimpact.errors import ConfigError, DependencyError, NotReadyError
 from jobimpact.pipeline import run_aggregate, run_cluster, run_embed, run_ingest, run_score
 from jobimpact.report import Report, build_report
 from jobimpact.scoring import get_backend
@@ -378,6 +380,70 @@ def test_cli_report_writes_both_files(store: Path, tmp_path: Path) -> None:
     assert (out / "jobimpact_report.html").stat().st_size > 10_000
     assert (out / "jobimpact_report.pdf").read_bytes().startswith(b"%PDF")
     assert "html: " in result.output and "pdf: " in result.output
+
+
+# How cffi says a shared library is missing; WeasyPrint's text/ffi.py lets it through after
+# trying each name of a library, from the first name it tries ('libpango-1.0-0').
+CFFI_CANNOT_LOAD = (
+    "cannot load library '{0}': {0}: cannot open shared object file: No such file or "
+    "directory.  Additionally, ctypes.util.find_library() did not manage to locate a library "
+    "called '{0}'"
+)
+
+
+@pytest.fixture
+def without_pango(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """WeasyPrint as in a slim container without Pango: its own import runs, and cffi cannot
+    load any Pango library. The modules of that failed import are dropped afterwards."""
+    import cffi
+
+    real = cffi.FFI.dlopen
+
+    def dlopen(self: cffi.FFI, name: str, flags: int = 0) -> Any:
+        if "pango" in str(name):
+            raise OSError(CFFI_CANNOT_LOAD.format(name))
+        return real(self, name, flags)
+
+    monkeypatch.setattr(cffi.FFI, "dlopen", dlopen)
+    for name in [m for m in sys.modules if m.split(".")[0] == "weasyprint"]:
+        monkeypatch.delitem(sys.modules, name)
+    yield
+    for name in [m for m in sys.modules if m.split(".")[0] == "weasyprint"]:
+        del sys.modules[name]
+
+
+def test_pdf_without_pango_is_one_line_and_the_html_is_kept(
+    store: Path, tmp_path: Path, without_pango: None
+) -> None:
+    out = tmp_path / "out"
+    args = ["report", "--db", str(store), "--out", str(out), "--head-id", "none"]
+    result = CliRunner().invoke(cli, [*args, "--format", "html,pdf"])
+    assert result.exit_code == 1
+    html_path = out / "jobimpact_report.html"
+    assert result.output == (
+        "Error: PDF: WeasyPrint cannot load the system library Pango ('libpango-1.0-0': "
+        "cannot open shared object file: No such file or directory); install Pango "
+        "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0), or write the "
+        f"report as HTML only with --format html (the HTML report is written: {html_path})\n"
+    )
+    assert html_path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in out.iterdir()) == ["jobimpact_report.html"]
+
+
+def test_pdf_without_pango_fails_before_rendering(
+    report: Report, tmp_path: Path, without_pango: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_rendering() -> str:
+        raise AssertionError("the page was rendered for a PDF that cannot be written")
+
+    monkeypatch.setattr(report, "to_html", no_rendering)
+    with pytest.raises(DependencyError) as caught:
+        report.write_pdf(tmp_path / "r.pdf")
+    assert str(caught.value).startswith(
+        "PDF: WeasyPrint cannot load the system library Pango ('libpango-1.0-0': "
+    )
+    assert str(caught.value).endswith("or write the report as HTML only with --format html")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_report_on_an_unscored_store_is_one_exact_line(db: Path, tmp_path: Path) -> None:

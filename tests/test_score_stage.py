@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from fixtures import query_rows
 
 from jobimpact.cli import cli
 from jobimpact.errors import ConfigError, NotReadyError, ScoringError
-from jobimpact.pipeline import run_score, select_tasks
+from jobimpact.pipeline import resolve_occupations, run_score, select_tasks
 from jobimpact.scoring.base import TaskPrompt, TaskScore
 from jobimpact.scoring.fake import FakeScorer
 
@@ -102,8 +103,110 @@ def test_sample_spreads_over_major_groups_and_is_reproducible(db: Path) -> None:
     assert select_tasks(tasks, sample=n_groups).equals(picked)
     with pytest.raises(ConfigError, match="--sample: got 0, expected 1 to"):
         select_tasks(tasks, sample=0)
-    with pytest.raises(ConfigError, match=r"--occupations: got 99-9999\.00, expected"):
-        select_tasks(tasks, occupations=["99-9999.00"])
+
+
+@pytest.fixture(scope="module")
+def store_tasks(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The tasks of the fixture store as scoring reads them (ingested once for the module)."""
+    from fixtures import write_fixture_release
+
+    from jobimpact.pipeline import run_ingest
+    from jobimpact.store import open_store
+    from jobimpact.store.scores import tasks_to_score
+
+    root = tmp_path_factory.mktemp("occupations")
+    db = root / "store.duckdb"
+    run_ingest(db=db, data_dir=write_fixture_release(root / "data").data_dir)
+    with open_store(db) as con:
+        return tasks_to_score(con)
+
+
+@pytest.mark.parametrize(
+    ("given", "codes", "expanded"),
+    [
+        # O*NET-SOC codes stand for themselves, blanks and repeats ignored.
+        ([" 15-1252.00", "15-1252.00 "], ["15-1252.00"], {}),
+        # A SOC code, as BLS data has it: every O*NET-SOC occupation the crosswalk maps to it.
+        (["11-1011"], ["11-1011.00", "11-1011.03"], {"11-1011": ("11-1011.00", "11-1011.03")}),
+        (["15-1252"], ["15-1252.00"], {"15-1252": ("15-1252.00",)}),
+        # An OEWS aggregate (13-1023.00 has no tasks), a broad and a major group.
+        (["13-1020"], ["13-1021.00", "13-1022.00"], {"13-1020": ("13-1021.00", "13-1022.00")}),
+        (["15-1250"], ["15-1252.00", "15-1253.00"], {"15-1250": ("15-1252.00", "15-1253.00")}),
+        (
+            ["15-0000", "15-1252.00"],
+            ["15-1252.00", "15-1253.00"],
+            {"15-0000": ("15-1252.00", "15-1253.00")},
+        ),
+    ],
+)
+def test_occupations_accept_soc_codes_and_expand_them(
+    store_tasks: pd.DataFrame,
+    given: list[str],
+    codes: list[str],
+    expanded: dict[str, tuple[str, ...]],
+) -> None:
+    tasks = store_tasks
+    assert resolve_occupations(tasks, given) == (codes, expanded)
+    picked = select_tasks(tasks, occupations=given)
+    assert sorted(picked["onet_soc_code"].unique()) == sorted(codes)
+    assert len(picked) == int(tasks["onet_soc_code"].isin(codes).sum())
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            ["99-9999.00"],
+            "--occupations: got '99-9999.00', expected O*NET-SOC codes like 15-1252.00 or SOC "
+            "codes like 15-1252 of occupations with task statements",
+        ),
+        (
+            ["15-1252.01", "soft dev", "15-1252"],
+            "--occupations: got '15-1252.01', 'soft dev', expected O*NET-SOC codes like "
+            "15-1252.00 or SOC codes like 15-1252 of occupations with task statements; for "
+            "'15-1252.01' try 15-1252.00 (Software Developers)",
+        ),
+        (
+            # Both O*NET-SOC occupations of 15-1255 lack task statements: suggest its group.
+            ["15-1255"],
+            "--occupations: got '15-1255', expected O*NET-SOC codes like 15-1252.00 or SOC "
+            "codes like 15-1252 of occupations with task statements; for '15-1255' try "
+            "15-1252.00 (Software Developers), 15-1253.00 (Software Quality Assurance Analysts "
+            "and Testers)",
+        ),
+    ],
+)
+def test_occupations_that_match_nothing_are_quoted_with_suggestions(
+    store_tasks: pd.DataFrame, given: list[str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        select_tasks(store_tasks, occupations=given)
+    assert str(caught.value) == message
+
+
+def test_cli_score_says_what_a_soc_code_stands_for(db: Path) -> None:
+    runner = CliRunner()
+    args = ["score", "--db", str(db), "--backend", "fake", "--occupations", "11-1011"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        "--occupations: SOC code 11-1011 stands for 11-1011.00, 11-1011.03"
+    )
+    assert "4 tasks scored, 0 already scored, 0 failed (of 4 selected)" in result.output
+    scored = query_rows(
+        db, "SELECT DISTINCT onet_soc_code FROM tasks JOIN task_scores USING (task_id)"
+    )
+    assert sorted(scored) == [("11-1011.00",), ("11-1011.03",)]
+    (parameters,) = query_rows(db, "SELECT parameters FROM runs WHERE stage = 'score'")[0]
+    assert '"expanded": {"11-1011": ["11-1011.00", "11-1011.03"]}' in str(parameters)
+    bad = runner.invoke(cli, [*args[:-1], "11-1011,15-1255.00"])
+    assert bad.exit_code == 1
+    assert bad.output == (
+        "Error: --occupations: got '15-1255.00', expected O*NET-SOC codes like 15-1252.00 or "
+        "SOC codes like 15-1252 of occupations with task statements; for '15-1255.00' try "
+        "15-1252.00 (Software Developers), 15-1253.00 (Software Quality Assurance Analysts "
+        "and Testers)\n"
+    )
 
 
 def test_cli_score_with_the_fake_backend(db: Path) -> None:

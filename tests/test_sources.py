@@ -17,8 +17,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
+import httpx
 import pytest
+from click.testing import CliRunner
 
+from jobimpact.cli import cli
 from jobimpact.errors import ConfigError, DataError, FetchError
 from jobimpact.sources import SOURCES, fetch, get_source, read_manifest, transport, verify
 from jobimpact.sources import onet as onet_source
@@ -281,16 +284,21 @@ class Server:
     requests: list[str] = field(default_factory=list)
     truncate: set[str] = field(default_factory=set)
     fail_once: set[str] = field(default_factory=set)
+    refuse: set[str] = field(default_factory=set)
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Serves files, counts requests, can cut a body short or answer 503 once."""
+    """Serves files, counts requests, can cut a body short, answer 503 once or refuse (403)
+    as bls.gov does for clients that do not look like a browser."""
 
     state: Server
 
     def do_GET(self) -> None:
         path = unquote(self.path.split("?")[0]).lstrip("/")
         self.state.requests.append(path)
+        if path in self.state.refuse:
+            self.send_error(403, "Forbidden")
+            return
         if path in self.state.fail_once:
             self.state.fail_once.discard(path)
             self.send_error(503, "try again")
@@ -476,12 +484,42 @@ def test_a_missing_column_names_the_file_and_the_column(
         fetch(["onet"], data_dir=data, mirror=server.url, progress=False)
     assert caught.value.file == "Task Statements.txt"
     assert str(caught.value).startswith(
-        "Task Statements.txt: missing column(s) 'Task ID' (found: 'O*NET-SOC Code', 'Title', "
+        "Task Statements.txt: missing column 'Task ID' (found: 'O*NET-SOC Code', 'Title', "
         "'Task', 'Task Type', "
     )
     assert str(caught.value).endswith("expected the O*NET text release 29.3")
     assert not (data / "raw/onet/29.3").exists()
     assert _leftovers(data) == []
+
+
+def test_fetch_and_ingest_read_column_names_by_one_rule(tmp_path: Path) -> None:
+    from jobimpact.employment import read_oews
+
+    # Older OEWS vintages spell the columns in lower case; ingest reads such a file, so
+    # fetch must accept it, and a file both refuse is refused with the same words.
+    rel = "bls/oews/national_M2024_dl.csv"
+    root = tmp_path / "mirror"
+    (root / rel).parent.mkdir(parents=True)
+    header = [name.lower() for name in _OEWS[0]]
+    rows = [row for row in _OEWS[1] if row[-1]]
+    (root / rel).write_text(_delimited([header, *rows], ","), encoding="utf-8")
+    data = tmp_path / "data"
+    (manifest,) = fetch(["oews"], data_dir=data, mirror=root, progress=False)
+    assert manifest.files[0].n_rows == 2
+    oews = read_oews(data / "raw/oews/M2024/national_M2024_dl.csv")
+    assert oews["occ_code"].tolist() == ["00-0000", "11-1011"]
+    assert oews["tot_emp"].tolist() == [154_187_380, 211_230]
+
+    keep = [i for i, name in enumerate(header) if name != "a_median"]
+    text = _delimited([[row[i] for i in keep] for row in [header, *rows]], ",")
+    (root / rel).write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as refused_by_fetch:
+        fetch(["oews"], data_dir=data, mirror=root, progress=False, force=True)
+    with pytest.raises(DataError) as refused_by_ingest:
+        read_oews(root / rel)
+    said = "national_M2024_dl.csv: missing column 'A_MEDIAN' (found: 'area', 'occ_code', "
+    assert str(refused_by_fetch.value).startswith(said)
+    assert str(refused_by_fetch.value).split(";")[0] == str(refused_by_ingest.value).split(";")[0]
 
 
 def test_fetch_from_a_local_mirror_folder_matches_the_http_mirror(
@@ -652,6 +690,115 @@ def test_an_archive_without_a_required_member_fails(
     with pytest.raises(FetchError, match="got a damaged or non-zip file from"):
         fetch(["onet"], data_dir=tmp_path / "data", progress=False)
     assert _leftovers(tmp_path / "data") == []
+
+
+def _official_oews(server: Server, monkeypatch: pytest.MonkeyPatch) -> tuple[str, bytes]:
+    """The OEWS zip served at an official-style URL; returns the URL and the zip."""
+    rows: list[list[object]] = [list(_OEWS[0])]
+    rows += [[_numeric(c) for c in row] for row in _OEWS[1]]
+    archive = _zip({"oesm24nat/national_M2024_dl.xlsx": _xlsx(rows)})
+    (server.root / "oesm24nat.zip").write_bytes(archive)
+    url = f"{server.url}/oesm24nat.zip"
+    monkeypatch.setitem(SOURCES, "oews", replace(SOURCES["oews"], url=lambda v: url))
+    return url, archive
+
+
+def test_a_refused_download_names_the_way_out_and_a_hand_download_is_used(
+    tmp_path: Path, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, archive = _official_oews(server, monkeypatch)
+    server.refuse.add("oesm24nat.zip")
+    data = tmp_path / "data"
+    placed = data / "downloads/oews/M2024/oesm24nat.zip"
+    with pytest.raises(FetchError) as caught:
+        fetch(["oews"], data_dir=data, progress=False)
+    assert str(caught.value) == (
+        f"got HTTP 403 for {url}, expected the file national_M2024_dl.csv of source oews M2024; "
+        f"to go on, download {url} in a web browser and save it as {placed} (fetch checks and "
+        "uses it), then run `jobimpact fetch` again; or fetch from a copy laid out like the "
+        "data mirror with `jobimpact fetch --mirror DIR|URL`"
+    )
+    assert server.requests.count("oesm24nat.zip") == 1  # a refusal is not retried
+    assert not (data / "raw/oews/M2024").exists() and _leftovers(data) == []
+    args = ["fetch", "--source", "oews", "--data-dir", str(data), "--no-progress"]
+    refused = CliRunner().invoke(cli, args, env={"JOBIMPACT_MIRROR": None})
+    assert (refused.exit_code, refused.output) == (1, f"Error: {caught.value}\n")
+
+    # The user follows the advice: the file saved by hand is checked and used, not fetched.
+    placed.parent.mkdir(parents=True)
+    placed.write_bytes(archive)
+    (manifest,) = fetch(["oews"], data_dir=data, progress=False)
+    assert server.requests.count("oesm24nat.zip") == 2  # the two refusals above, no more
+    assert manifest.origin == f"{url} (downloaded by hand: {placed})"
+    (item,) = manifest.files
+    assert item.url_or_path == f"{placed}#oesm24nat/national_M2024_dl.xlsx"
+    assert item.n_rows == len(_OEWS[1])
+    with (data / "raw/oews/M2024/national_M2024_dl.csv").open(newline="") as handle:
+        assert list(csv.reader(handle)) == [_OEWS[0], *_OEWS[1]]
+    assert verify("oews", data_dir=data) == manifest
+    done = CliRunner().invoke(cli, [*args, "--force"], env={"JOBIMPACT_MIRROR": None})
+    assert (done.exit_code, done.output) == (0, f"oews M2024: 1 files from {manifest.origin}\n")
+    assert server.requests.count("oesm24nat.zip") == 2
+    # The hand download is left as it was, with nothing written beside it.
+    assert sorted(placed.parent.iterdir()) == [placed] and placed.read_bytes() == archive
+    assert _leftovers(data) == []
+
+
+def test_the_bls_refusal_says_why_and_what_to_do(tmp_path: Path) -> None:
+    # bls.gov's answer to a program, replayed in process: the real URL, nothing sent out.
+    seen: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(403, text="Access Denied")
+
+    data = tmp_path / "data"
+    with (
+        httpx.Client(transport=httpx.MockTransport(refuse)) as client,
+        pytest.raises(FetchError) as caught,
+    ):
+        fetch(["oews"], data_dir=data, client=client, progress=False)
+    url = "https://www.bls.gov/oes/special-requests/oesm24nat.zip"
+    assert seen == [url]
+    assert str(caught.value) == (
+        f"got HTTP 403 for {url}, expected the file national_M2024_dl.csv of source oews M2024; "
+        "bls.gov refuses downloads from programs that do not send a web browser's headers; "
+        f"to go on, download {url} in a web browser and save it as "
+        f"{data / 'downloads/oews/M2024/oesm24nat.zip'} (fetch checks and uses it), then run "
+        "`jobimpact fetch` again; or fetch from a copy laid out like the data mirror with "
+        "`jobimpact fetch --mirror DIR|URL`"
+    )
+
+
+def test_a_hand_download_is_checked_like_a_download(
+    tmp_path: Path, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _official_oews(server, monkeypatch)
+    data = tmp_path / "data"
+    placed = data / "downloads/oews/M2024/oesm24nat.zip"
+    placed.parent.mkdir(parents=True)
+    # What a browser saves when the site shows an error page instead of the file.
+    placed.write_bytes(b"<html>Access Denied</html>")
+    with pytest.raises(FetchError, match=f"got a damaged or non-zip file from {placed} "):
+        fetch(["oews"], data_dir=data, progress=False)
+    assert server.requests == [] and not (data / "raw/oews/M2024").exists()
+    assert _leftovers(data) == []
+
+    # A plain file (no archive): its name is the URL's last part, without the query.
+    staged = tmp_path / "mirror"
+    write_mirror(staged)
+    crosswalk = staged / "crosswalks/onet_soc_2019_to_soc_2018.csv"
+    url = f"{server.url}/taxonomy/2019_to_SOC_Crosswalk.csv?fmt=csv"
+    source = SOURCES["onet_soc_crosswalk"]
+    monkeypatch.setitem(SOURCES, source.name, replace(source, url=lambda v: url))
+    hand = data / "downloads/onet_soc_crosswalk/2019/2019_to_SOC_Crosswalk.csv"
+    hand.parent.mkdir(parents=True)
+    hand.write_bytes(crosswalk.read_bytes())
+    (manifest,) = fetch([source.name], data_dir=data, progress=False)
+    assert server.requests == []
+    assert manifest.files[0].url_or_path == str(hand)
+    assert manifest.files[0].sha256 == _sha256(crosswalk)
+    assert manifest.files[0].n_rows == len(_CROSSWALK[1])
 
 
 def test_official_urls_follow_the_version() -> None:

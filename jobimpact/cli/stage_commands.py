@@ -74,7 +74,12 @@ def _labels(labels: Path | None, settings: Settings) -> Path:
     help="Comma-separated rubric questions to ask zero-shot (default: all; e.g. 'creation' "
     "when a calibration head answers the others).",
 )
-@click.option("--occupations", default=None, help="Comma-separated O*NET-SOC codes to score.")
+@click.option(
+    "--occupations",
+    default=None,
+    help="Comma-separated codes to score: O*NET-SOC (15-1252.00) or SOC (15-1252, or a group "
+    "such as 15-1250), each SOC code expanded to its O*NET-SOC occupations.",
+)
 @sample_option
 @click.option("--limit", type=int, default=None, help="Score at most N tasks.")
 @click.option(
@@ -122,6 +127,8 @@ def score(
             force=force,
             progress=advance,
         )
+    for soc_code, onet_codes in result.expanded.items():
+        click.echo(f"--occupations: SOC code {soc_code} stands for {', '.join(onet_codes)}")
     click.echo(
         f"{result.model_id} / rubric {result.rubric_hash[:12]}: {result.scored:,} tasks scored, "
         f"{result.already_scored:,} already scored, {result.failed:,} failed "

@@ -27,7 +27,7 @@ from jobimpact.pipeline.calibrate import CalibrateResult, apply_head, export_hea
 from jobimpact.pipeline.families import ClusterResult, EmbedResult, run_cluster, run_embed
 from jobimpact.pipeline.ingest import IngestResult, run_ingest
 from jobimpact.pipeline.run import STAGES, RunSummary, make_embedder, make_scorer, run
-from jobimpact.pipeline.score import ScoreResult, run_score, select_tasks
+from jobimpact.pipeline.score import ScoreResult, resolve_occupations, run_score, select_tasks
 from jobimpact.pipeline.validate import ValidateResult, run_validate
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "export_head",
     "make_embedder",
     "make_scorer",
+    "resolve_occupations",
     "run",
     "run_aggregate",
     "run_calibrate",

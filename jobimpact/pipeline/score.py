@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,9 +18,17 @@ if TYPE_CHECKING:
     from jobimpact.calibration import CalibrationHead
     from jobimpact.scoring.base import Scorer
 
-__all__ = ["ScoreResult", "run_score", "select_tasks"]
+__all__ = ["ScoreResult", "resolve_occupations", "run_score", "select_tasks"]
 
 log = logging.getLogger(__name__)
+
+_ONET_SOC = re.compile(r"\d{2}-\d{4}\.\d{2}")
+_SOC = re.compile(r"\d{2}-\d{4}")
+_N_SUGGESTED = 5
+_EXPECTED = (
+    "expected O*NET-SOC codes like 15-1252.00 or SOC codes like 15-1252 of occupations "
+    "with task statements"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class ScoreResult:
         Tasks selected, found scored before, scored now, and in batches that failed.
     head_id : str
         The calibration head that also scored the new tasks, '' for none.
+    expanded : mapping of str to tuple of str
+        Each SOC code given in ``occupations`` and the O*NET-SOC codes it stood for.
     """
 
     run_id: str | None
@@ -44,6 +55,102 @@ class ScoreResult:
     scored: int
     failed: int
     head_id: str = ""
+    expanded: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def resolve_occupations(
+    tasks: pd.DataFrame, codes: Sequence[str]
+) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """The O*NET-SOC codes that ``codes`` name, and how each SOC code among them expanded.
+
+    Users hold codes in two forms: O*NET-SOC (``15-1252.00``, what O*NET uses) and SOC
+    (``15-1252``, what BLS data uses). An O*NET-SOC code stands for itself. A SOC code
+    stands for every O*NET-SOC occupation with tasks that the crosswalk maps to it or whose
+    employment OEWS counts under it (e.g. the aggregate ``13-1020``); a SOC group code
+    (ending in 0: ``15-1250``, ``15-1200``, ``15-0000``) for every occupation in the group.
+
+    Parameters
+    ----------
+    tasks : DataFrame
+        ``onet_soc_code`` and ``occupation`` (title) of every task, with ``soc_code`` and
+        ``oews_code`` when known (as :func:`jobimpact.store.scores.tasks_to_score` reads
+        them); without ``soc_code`` the first seven characters of the code are used.
+    codes : sequence of str
+        The codes given; blanks around them are ignored.
+
+    Returns
+    -------
+    tuple
+        The O*NET-SOC codes in the order given, each once, and ``{SOC code: O*NET-SOC codes}``
+        for every SOC code that was expanded.
+
+    Raises
+    ------
+    ConfigError
+        Naming every value that is not a code or names no occupation with tasks, quoted,
+        with the nearest occupations that have tasks where there are any.
+    """
+    occupations = tasks.drop_duplicates("onet_soc_code").set_index("onet_soc_code")
+    soc = _soc_codes(occupations)
+    resolved: dict[str, None] = {}
+    expanded: dict[str, tuple[str, ...]] = {}
+    offending: list[str] = []
+    for code in dict.fromkeys(c.strip() for c in codes if c.strip()):
+        if _ONET_SOC.fullmatch(code) and code in occupations.index:
+            resolved[code] = None
+        elif _SOC.fullmatch(code) and (matched := _soc_members(occupations, soc, code)):
+            expanded[code] = matched
+            resolved.update(dict.fromkeys(matched))
+        else:
+            offending.append(code)
+    if offending:
+        raise ConfigError(_occupations_message(occupations, soc, offending))
+    return list(resolved), expanded
+
+
+def _soc_codes(occupations: pd.DataFrame) -> pd.Series:
+    """The SOC code of each occupation: the crosswalk's, else the O*NET-SOC code's prefix."""
+    prefix = occupations.index.to_series().str[:7]
+    if "soc_code" not in occupations:
+        return prefix
+    return occupations["soc_code"].astype("string").fillna(prefix.astype("string"))
+
+
+def _soc_members(occupations: pd.DataFrame, soc: pd.Series, code: str) -> tuple[str, ...]:
+    """O*NET-SOC codes that a SOC code (detailed, OEWS aggregate or group) stands for."""
+    hit = soc.eq(code).fillna(False).to_numpy(dtype=bool)
+    if "oews_code" in occupations:
+        oews = occupations["oews_code"].astype("string")
+        hit |= oews.eq(code).fillna(False).to_numpy(dtype=bool)
+    if code.endswith("0"):
+        # SOC numbers groups with trailing zeros: 15-1250 broad, 15-1200 minor, 15-0000 major.
+        hit |= soc.str.startswith(code.rstrip("0")).fillna(False).to_numpy(dtype=bool)
+    return tuple(sorted(str(c) for c in occupations.index[hit]))
+
+
+def _occupations_message(occupations: pd.DataFrame, soc: pd.Series, offending: list[str]) -> str:
+    """One line naming every offending value, quoted, and what to try instead."""
+    listed = ", ".join(repr(code) for code in offending)
+    message = f"--occupations: got {listed}, {_EXPECTED}"
+    for code in offending:
+        nearest = _nearest(occupations, soc, code)
+        if nearest:
+            message += f"; for {code!r} try " + ", ".join(
+                c + " (" + str(occupations.at[c, "occupation"]) + ")" for c in nearest
+            )
+    return message
+
+
+def _nearest(occupations: pd.DataFrame, soc: pd.Series, code: str) -> list[str]:
+    """Occupations with tasks that share the longest SOC prefix with ``code`` (a few)."""
+    if not _SOC.match(code):
+        return []
+    # Same detailed SOC code, then the same broad, minor and major group.
+    for length in (7, 6, 5, 3):
+        near = occupations.index[soc.str.startswith(code[:length]).fillna(False).to_numpy(bool)]
+        if len(near):
+            return sorted(str(c) for c in near)[:_N_SUGGESTED]
+    return []
 
 
 def select_tasks(
@@ -57,17 +164,15 @@ def select_tasks(
     """Choose the tasks to score: named occupations, a stratified sample of occupations, or
     the first ``limit`` tasks.
 
+    ``occupations`` may hold O*NET-SOC and SOC codes (see :func:`resolve_occupations`).
+
     ``sample`` draws that many occupations spread over the SOC major groups in proportion
     to their number of occupations (at least one per group while the sample allows).
     """
     chosen = tasks
     if occupations:
-        unknown = sorted(set(occupations) - set(tasks["onet_soc_code"]))
-        if unknown:
-            raise ConfigError(
-                f"--occupations: got {', '.join(unknown)}, expected O*NET-SOC codes with tasks"
-            )
-        chosen = chosen[chosen["onet_soc_code"].isin(occupations)]
+        named, _ = resolve_occupations(tasks, occupations)
+        chosen = chosen[chosen["onet_soc_code"].isin(named)]
     if sample is not None:
         codes = chosen.drop_duplicates("onet_soc_code")[["onet_soc_code", "soc_major"]]
         if not 0 < sample <= len(codes):
@@ -98,6 +203,7 @@ class _Plan:
     tasks: pd.DataFrame  # task_id, onet_soc_code, occupation, task, prompt_sha256
     todo: list[int]
     head: CalibrationHead | None
+    expanded: dict[str, tuple[str, ...]]
 
 
 def _plan(db: str | Path, scorer: Scorer, selection: _Selection, force: bool) -> _Plan:
@@ -108,11 +214,16 @@ def _plan(db: str | Path, scorer: Scorer, selection: _Selection, force: bool) ->
     from jobimpact.store import scores as store_scores
 
     with open_store(db) as con:
+        every_task = store_scores.tasks_to_score(con)
+        codes, expanded = (
+            resolve_occupations(every_task, selection.occupations)
+            if selection.occupations
+            else (None, {})
+        )
+        for soc_code, onet_codes in expanded.items():
+            log.info("--occupations: SOC %s stands for %s", soc_code, ", ".join(onet_codes))
         tasks = select_tasks(
-            store_scores.tasks_to_score(con),
-            occupations=selection.occupations,
-            sample=selection.sample,
-            limit=selection.limit,
+            every_task, occupations=codes, sample=selection.sample, limit=selection.limit
         )
         done = store_scores.scored_keys(
             con, model_id=scorer.model_id, rubric_hash=scorer.rubric.hash
@@ -128,7 +239,7 @@ def _plan(db: str | Path, scorer: Scorer, selection: _Selection, force: bool) ->
     ]
     tasks = tasks.assign(prompt_sha256=keys).reset_index(drop=True)
     todo = [i for i, key in enumerate(keys) if force or key not in done]
-    return _Plan(tasks=tasks, todo=todo, head=head)
+    return _Plan(tasks=tasks, todo=todo, head=head, expanded=expanded)
 
 
 def run_score(
@@ -156,7 +267,8 @@ def run_score(
     scorer : Scorer
         From :func:`jobimpact.get_backend`.
     occupations, sample, limit
-        Which tasks (see :func:`select_tasks`); every task by default.
+        Which tasks (see :func:`select_tasks`); every task by default. ``occupations`` may
+        hold SOC codes, each expanded to its O*NET-SOC codes (logged, and in the result).
     batch_size : int
         Tasks per backend call and per store transaction.
     progress : callable, optional
@@ -173,6 +285,7 @@ def run_score(
         scored=0,
         failed=0,
         head_id=plan.head.head_id if plan.head else "",
+        expanded=plan.expanded,
     )
     if not plan.todo:
         return result
@@ -213,6 +326,7 @@ def _score_todo(
         "rubric": rubric.name,
         "rubric_hash": rubric.hash,
         "occupations": list(selection.occupations or []),
+        "expanded": {code: list(codes) for code, codes in result.expanded.items()},
         "sample": selection.sample,
         "limit": selection.limit,
         "batch_size": batch_size,

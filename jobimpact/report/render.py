@@ -10,6 +10,7 @@ never markup. The PDF is rendered from the same HTML with a URL fetcher that ref
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import io
 import logging
@@ -22,10 +23,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from jobimpact.errors import DependencyError
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["figure_to_svg", "html_to_pdf", "render_html"]
+__all__ = ["figure_to_svg", "html_to_pdf", "load_weasyprint", "render_html"]
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -241,8 +244,14 @@ def render_html(summary: Mapping[str, Any], figures: Mapping[str, str]) -> str:
 
 
 def html_to_pdf(html: str, path: Path) -> int:
-    """Render the HTML to a PDF file with WeasyPrint, offline; return the number of pages."""
-    import weasyprint
+    """Render the HTML to a PDF file with WeasyPrint, offline; return the number of pages.
+
+    Raises
+    ------
+    DependencyError
+        When WeasyPrint cannot load a system library it needs (Pango, in a slim container).
+    """
+    weasyprint = load_weasyprint()
     from weasyprint.urls import URLFetcher
 
     from jobimpact.outputs import write_with
@@ -254,6 +263,49 @@ def html_to_pdf(html: str, path: Path) -> int:
     # Written beside the target and renamed: a failed write leaves the previous PDF intact.
     write_with(path, document.write_pdf)
     return len(document.pages)
+
+
+# cffi's words when a shared library cannot be loaded, as WeasyPrint's text/ffi.py lets
+# them through: "cannot load library 'libpango-1.0-0': libpango-1.0-0: cannot open shared
+# object file: No such file or directory.  Additionally, ctypes.util.find_library() ...".
+_CANNOT_LOAD = re.compile(r"cannot load library '(?P<name>[^']+)': (?:[^:]+: )?(?P<why>[^.]+)")
+# What WeasyPrint loads (text/ffi.py), most specific first, as users know the libraries.
+_SYSTEM_LIBRARIES = (
+    ("pangoft2", "Pango (pangoft2)"),
+    ("pango", "Pango"),
+    ("gobject", "GLib (gobject)"),
+    ("harfbuzz", "HarfBuzz"),
+    ("fontconfig", "Fontconfig"),
+)
+_INSTALL_PANGO = (
+    "install Pango (Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
+    "or write the report as HTML only with --format html"
+)
+
+
+def load_weasyprint() -> Any:
+    """Import WeasyPrint; a system library it cannot load becomes one line.
+
+    WeasyPrint loads Pango and its companions when it is imported; when one is missing it
+    prints a banner to stdout and lets cffi's OSError through, a long traceback for a
+    user. The banner is swallowed and the error says which library and what to do.
+    """
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint
+    except OSError as exc:
+        raise DependencyError(f"PDF: {_missing_library(str(exc))}; {_INSTALL_PANGO}") from None
+    return weasyprint
+
+
+def _missing_library(message: str) -> str:
+    """Which system library WeasyPrint could not load, and why, from cffi's message."""
+    found = _CANNOT_LOAD.search(message)
+    if found is None:
+        return f"WeasyPrint cannot load a system library ({message})"
+    name = found["name"]
+    known = next((label for key, label in _SYSTEM_LIBRARIES if key in name.lower()), name)
+    return f"WeasyPrint cannot load the system library {known} ({name!r}: {found['why'].strip()})"
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobimpact.errors import ConfigError
+from jobimpact.errors import ConfigError, DependencyError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -166,9 +166,14 @@ class Report:
         return write_atomic(path, self.to_html().encode("utf-8"))
 
     def write_pdf(self, path: str | Path) -> int:
-        """Render the same page to a PDF with WeasyPrint; return its number of pages."""
-        from jobimpact.report.render import html_to_pdf
+        """Render the same page to a PDF with WeasyPrint; return its number of pages.
 
+        Raises :class:`~jobimpact.errors.DependencyError` naming the system library
+        WeasyPrint cannot load, before the page is rendered.
+        """
+        from jobimpact.report.render import html_to_pdf, load_weasyprint
+
+        load_weasyprint()
         return html_to_pdf(self.to_html(), Path(path))
 
     def _repr_html_(self) -> str:
@@ -244,8 +249,13 @@ def build_report(
     if "html" in wanted:
         paths["html"] = report.write_html(stem.with_suffix(".html"))
     if "pdf" in wanted:
+        try:
+            n_pages = report.write_pdf(stem.with_suffix(".pdf"))
+        except DependencyError as exc:
+            if "html" not in paths:
+                raise
+            raise DependencyError(f"{exc} (the HTML report is written: {paths['html']})") from None
         paths["pdf"] = stem.with_suffix(".pdf")
-        n_pages = report.write_pdf(paths["pdf"])
     return ReportResult(
         paths=paths,
         seconds=time.perf_counter() - started,

@@ -9,6 +9,7 @@ from contextlib import closing
 from pathlib import Path
 
 from jobimpact.errors import DataError, FetchError
+from jobimpact.headers import find_header
 from jobimpact.sources.base import FileSpec, Source
 
 _CHUNK = 1 << 20
@@ -62,24 +63,17 @@ def _rows(path: Path, spec: FileSpec, what: str) -> Generator[list[str]]:
 
 
 def _count_rows(path: Path, spec: FileSpec, what: str) -> int:
-    """Find the header among the first ``spec.header_scan`` rows, then count the rows after it."""
-    candidates: list[list[str]] = []
+    """Find the header among the first ``spec.header_scan`` rows, then count the rows after it.
+
+    The header is found by :func:`jobimpact.headers.find_header`, the rule ingest reads
+    the file with, so fetch never refuses a file that ingest would read.
+    """
     with closing(_rows(path, spec, what)) as rows:
-        for _, row in zip(range(spec.header_scan), rows, strict=False):
-            cells = [cell.strip() for cell in row]
-            if _hits(cells, spec) == len(spec.columns):
-                n_rows = sum(1 for _ in rows)
-                if n_rows == 0:
-                    raise DataError(spec.name, f"got a header and no data rows, expected {what}")
-                return n_rows
-            candidates.append(cells)
-    # Report the row that came closest to the expected header: it is most likely the header.
-    best = max(candidates, key=lambda cells: _hits(cells, spec), default=[])
-    missing = ", ".join(repr(column) for column in spec.columns if column not in best)
-    found = ", ".join(repr(cell) for cell in best if cell) or "nothing"
-    raise DataError(spec.name, f"missing column(s) {missing} (found: {found}); expected {what}")
-
-
-def _hits(cells: list[str], spec: FileSpec) -> int:
-    """How many required columns a candidate header row has."""
-    return sum(column in cells for column in spec.columns)
+        candidates = [
+            (number, row) for number, row in zip(range(1, spec.header_scan + 1), rows, strict=False)
+        ]
+        header_row, _ = find_header(spec.name, candidates, spec.columns, what)
+        n_rows = len(candidates) - header_row + sum(1 for _ in rows)
+    if n_rows == 0:
+        raise DataError(spec.name, f"got a header and no data rows, expected {what}")
+    return n_rows

@@ -14,9 +14,15 @@ from jobimpact.errors import FetchError
 
 
 def extract_member(
-    archive: Path, member: str, *, optional: bool, url: str, what: str
+    archive: Path,
+    member: str,
+    *,
+    optional: bool,
+    url: str,
+    what: str,
+    folder: Path | None = None,
 ) -> Path | None:
-    """Extract one member of a zip archive into the archive's folder.
+    """Extract one member of a zip archive into ``folder`` (the archive's folder by default).
 
     Parameters
     ----------
@@ -28,6 +34,8 @@ def extract_member(
         Return None instead of failing when the archive has no such member.
     url, what
         Where the archive came from and what the member should be, for error messages.
+    folder
+        Where to write the member; a hand-downloaded archive's own folder is left alone.
 
     Returns
     -------
@@ -39,7 +47,7 @@ def extract_member(
     FetchError
         When the archive is damaged or not a zip, or lacks a required member.
     """
-    target = archive.parent / f"{uuid.uuid4().hex[:8]}-{Path(member).name}"
+    target = (folder or archive.parent) / f"{uuid.uuid4().hex[:8]}-{Path(member).name}"
     try:
         with zipfile.ZipFile(archive) as zf:
             if member not in zf.namelist():

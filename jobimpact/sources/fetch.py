@@ -3,6 +3,12 @@
 Each source version is assembled in a hidden staging folder beside its final place and
 moved there only once every file verified, so a failed fetch leaves nothing half-written
 and keeps an earlier good copy untouched.
+
+Some sites refuse programs (bls.gov answers 403 to clients without a browser's headers).
+A file downloaded by hand and saved as ``<data_dir>/downloads/<source>/<version>/<name>``,
+``<name>`` being what its official URL ends in (:func:`hand_download_path`), is used
+instead of downloading it and checked exactly like a download; a failed official download
+says where to put it.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -39,6 +45,7 @@ from jobimpact.sources.transport import download, new_client
 log = logging.getLogger(__name__)
 
 _DOWNLOADS = ".downloads"
+HAND_DOWNLOADS = "downloads"
 
 
 @dataclass
@@ -50,8 +57,12 @@ class _Job:
     staging: Path
     http: httpx.Client
     progress: bool
-    # Official archives downloaded so far, by URL: one zip serves many files.
+    data_dir: Path
+    # Official archives downloaded (or found downloaded by hand) so far, by URL: one zip
+    # serves many files.
     archives: dict[str, Path] = field(default_factory=dict)
+    # Files downloaded by hand that this fetch used.
+    by_hand: list[Path] = field(default_factory=list)
 
     def what(self, spec: FileSpec) -> str:
         """How messages name the file: ``the file X of source Y Z``."""
@@ -60,6 +71,34 @@ class _Job:
     def label(self, name: str) -> str:
         """Progress-bar label of a download."""
         return f"{self.source.name} {self.version} {name}"
+
+    def scratch(self) -> Path:
+        """The staging folder's download area, created on first use."""
+        folder = self.staging / _DOWNLOADS
+        folder.mkdir(exist_ok=True)
+        return folder
+
+
+def hand_download_path(data_dir: Path, source: str, version: str, url: str) -> Path:
+    """Where ``fetch`` looks for the file at official ``url`` downloaded by hand.
+
+    Parameters
+    ----------
+    data_dir
+        The data folder.
+    source, version
+        The source name and version, e.g. ``"oews"``, ``"M2024"``.
+    url
+        The official URL, e.g. ``https://www.bls.gov/oes/special-requests/oesm24nat.zip``.
+
+    Returns
+    -------
+    Path
+        ``<data_dir>/downloads/<source>/<version>/<last part of the URL's path>``, e.g.
+        ``data/downloads/oews/M2024/oesm24nat.zip``.
+    """
+    name = PurePosixPath(urlsplit(url).path).name
+    return data_dir / HAND_DOWNLOADS / source / version / name
 
 
 class _Origin(Protocol):
@@ -191,7 +230,7 @@ def _fetch_source(
     staging = dest.with_name(f".{version}.partial-{uuid.uuid4().hex[:8]}")
     staging.mkdir()
     try:
-        job = _Job(source, version, staging, http, progress)
+        job = _Job(source, version, staging, http, progress, data_dir)
         manifest = _stage(job, specs, origin)
         _swap_in(staging, dest)
     except BaseException:
@@ -302,32 +341,73 @@ class _HttpMirror:
 
 
 class _Official:
-    """The publishers' own URLs: plain files, zip archives and xlsx workbooks."""
+    """The publishers' own URLs: plain files, zip archives and xlsx workbooks, or the same
+    files downloaded by hand into the data folder (see :func:`hand_download_path`)."""
 
     def describe(self, job: _Job) -> str:
-        """The source's official URL for this version."""
-        return job.source.url(job.version)
+        """The source's official URL for this version, and the files downloaded by hand."""
+        url = job.source.url(job.version)
+        if not job.by_hand:
+            return url
+        return f"{url} (downloaded by hand: {', '.join(str(p) for p in job.by_hand)})"
 
     def get(self, job: _Job, spec: FileSpec, target: Path) -> str | None:
-        """Download, then extract the member and convert the workbook the spec names."""
+        """Download (or take the hand-downloaded file), then extract the member and convert
+        the workbook the spec names."""
         url = job.source.official_url(job.version, spec)
         what = job.what(spec)
         if spec.member is None and not spec.xlsx:
-            return _download_file(job, spec, url, target)
-        fetched = _archive(job, url, what=what)
-        where = url
+            placed = _by_hand(job, url)
+            if placed is not None:
+                shutil.copyfile(placed, target)
+                return str(placed)
+            with _way_out(job, url):
+                return _download_file(job, spec, url, target)
+        fetched, where = _archive(job, url, what=what)
         if spec.member is not None:
             member = extract_member(
-                fetched, spec.member, optional=spec.optional, url=url, what=what
+                fetched,
+                spec.member,
+                optional=spec.optional,
+                url=where,
+                what=what,
+                folder=job.scratch(),
             )
             if member is None:
                 return None
-            fetched, where = member, f"{url}#{spec.member}"
+            fetched, where = member, f"{where}#{spec.member}"
         if spec.xlsx:
             xlsx_to_csv(fetched, target, what=what)
         else:
             os.replace(fetched, target)
         return where
+
+
+def _by_hand(job: _Job, url: str) -> Path | None:
+    """The file at ``url`` downloaded by hand into the data folder, when it is there."""
+    placed = hand_download_path(job.data_dir, job.source.name, job.version, url)
+    if not placed.is_file():
+        return None
+    log.info(
+        "%s %s: using %s (downloaded by hand) for %s", job.source.name, job.version, placed, url
+    )
+    if placed not in job.by_hand:
+        job.by_hand.append(placed)
+    return placed
+
+
+@contextmanager
+def _way_out(job: _Job, url: str) -> Iterator[None]:
+    """Say how to go on when an official download fails: by hand, or from a mirror."""
+    try:
+        yield
+    except FetchError as exc:
+        placed = hand_download_path(job.data_dir, job.source.name, job.version, url)
+        raise FetchError(
+            f"{exc}; to go on, download {url} in a web browser and save it as {placed} "
+            "(fetch checks and uses it), then run `jobimpact fetch` again; or fetch from a "
+            "copy laid out like the data mirror with `jobimpact fetch --mirror DIR|URL`"
+        ) from None
 
 
 def _download_file(job: _Job, spec: FileSpec, url: str, target: Path) -> str | None:
@@ -344,13 +424,20 @@ def _download_file(job: _Job, spec: FileSpec, url: str, target: Path) -> str | N
     return url if found else None
 
 
-def _archive(job: _Job, url: str, *, what: str) -> Path:
-    """Download ``url`` once per job into the staging folder's download area."""
+def _archive(job: _Job, url: str, *, what: str) -> tuple[Path, str]:
+    """The official archive or workbook at ``url``, downloaded once per job into the staging
+    folder's download area, or the copy downloaded by hand: (its path, where it came from)."""
     if url not in job.archives:
-        folder = job.staging / _DOWNLOADS
-        folder.mkdir(exist_ok=True)
-        name = Path(url.split("?")[0]).name
-        path = folder / f"{len(job.archives)}-{name}"
-        download(job.http, url, path, what=what, label=job.label(name), progress=job.progress)
-        job.archives[url] = path
-    return job.archives[url]
+        placed = _by_hand(job, url)
+        if placed is not None:
+            job.archives[url] = placed
+        else:
+            name = PurePosixPath(urlsplit(url).path).name
+            path = job.scratch() / f"{len(job.archives)}-{name}"
+            with _way_out(job, url):
+                download(
+                    job.http, url, path, what=what, label=job.label(name), progress=job.progress
+                )
+            job.archives[url] = path
+    path = job.archives[url]
+    return path, (str(path) if path in job.by_hand else url)

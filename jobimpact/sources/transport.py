@@ -118,10 +118,7 @@ def _save(response: httpx.Response, target: Path, *, label: str, progress: bool)
 
 
 def _hint(url: str, status: int) -> str:
-    """Advice for refusals with a known cause."""
+    """The known cause of a refusal, for the message."""
     if status == 403 and "bls.gov" in url:
-        return (
-            "; bls.gov refuses clients whose User-Agent names no contact: pass an httpx client "
-            "with such a User-Agent, or fetch from a mirror"
-        )
+        return "; bls.gov refuses downloads from programs that do not send a web browser's headers"
     return ""

@@ -32,8 +32,10 @@ TASK_SCORE_COLUMNS = [
 ]
 
 SELECT_TASKS_TO_SCORE = """
-SELECT t.task_id, t.onet_soc_code, o.title AS occupation, t.task, o.soc_major
+SELECT t.task_id, t.onet_soc_code, o.title AS occupation, t.task, o.soc_major, o.soc_code,
+       e.oews_code
 FROM tasks AS t JOIN occupations AS o USING (onet_soc_code)
+LEFT JOIN employment AS e USING (onet_soc_code)
 ORDER BY t.task_id
 """
 SELECT_SCORED_KEYS = """
@@ -58,7 +60,7 @@ ORDER BY m.task_id
 
 
 def tasks_to_score(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every task with its occupation title and major group."""
+    """Every task with its occupation title, major group, SOC code and OEWS code."""
     frame: pd.DataFrame = con.execute(SELECT_TASKS_TO_SCORE).df()
     return frame
 
