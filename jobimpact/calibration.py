@@ -47,11 +47,19 @@ MIN_OCCUPATIONS = 10
 
 @dataclass(frozen=True)
 class Target:
-    """How one question's yes/no target is read off a label column."""
+    """How one question's target is read off the labelled tasks.
+
+    A ``label`` target is 1 where ``column`` holds one of ``positive``, else 0. A ``share``
+    target is the value of ``column`` itself, a probability (e.g. the observed share of
+    augmentative conversations): the head is a logistic regression fitted to it as a
+    fractional outcome, each task weighted by ``weight`` (a column, or 1).
+    """
 
     column: str
     positive: tuple[str, ...]
     description: str
+    kind: str = "label"
+    weight: str | None = None
 
 
 TARGETS: dict[str, Target] = {
@@ -87,8 +95,16 @@ def targets_frame(labels: pd.DataFrame, questions: Questions) -> pd.DataFrame:
     out = {}
     for question, role in question_roles(questions).items():
         target = TARGETS[role]
+        if target.column not in labels:
+            out[question] = np.full(len(labels), np.nan)
+            continue
         values = labels[target.column]
-        out[question] = np.where(values.isna(), np.nan, values.isin(target.positive).astype(float))
+        if target.kind == "share":
+            out[question] = pd.to_numeric(values, errors="coerce").to_numpy(float)
+        else:
+            out[question] = np.where(
+                values.isna(), np.nan, values.isin(target.positive).astype(float)
+            )
     return pd.DataFrame(out, index=labels.index)
 
 
@@ -224,6 +240,42 @@ def _fit_one(
     return _folded_model(scaler, estimator), float(np.ravel(estimator.C_)[0])
 
 
+def _fit_share(
+    features: FloatArray,
+    share: FloatArray,
+    weight: FloatArray,
+    groups: npt.NDArray[Any],
+    cs: Sequence[float],
+) -> tuple[LinearModel, float]:
+    """A logistic regression on a fractional outcome: each task enters twice, as a Yes with
+    weight ``weight·share`` and a No with ``weight·(1 − share)``; standardised features, C
+    chosen by the weighted log loss of a grouped inner cross-validation (computed here:
+    scikit-learn's CV scorers do not weight by sample)."""
+    require("sklearn", purpose="calibration heads")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(features)
+    x = scaler.transform(features)
+
+    def fit(rows: npt.NDArray[np.int_], c: float) -> Any:
+        stacked = np.vstack([x[rows], x[rows]])
+        y = np.r_[np.ones(len(rows)), np.zeros(len(rows))]
+        w = np.r_[weight[rows] * share[rows], weight[rows] * (1 - share[rows])]
+        return LogisticRegression(C=c, max_iter=3000).fit(stacked, y, sample_weight=w)
+
+    def loss(model: Any, rows: npt.NDArray[np.int_]) -> float:
+        p = np.clip(model.predict_proba(x[rows])[:, 1], 1e-9, 1 - 1e-9)
+        ce = -(share[rows] * np.log(p) + (1 - share[rows]) * np.log(1 - p))
+        return float(np.average(ce, weights=weight[rows]))
+
+    inner = list(GroupKFold(n_splits=min(3, len(set(groups)))).split(x, share, groups))
+    losses = [np.mean([loss(fit(train, c), test) for train, test in inner]) for c in cs]
+    best = float(cs[int(np.argmin(losses))])
+    return _folded_model(scaler, fit(np.arange(len(share)), best)), best
+
+
 def _fit_folds(
     features: FloatArray,
     y: FloatArray,
@@ -232,15 +284,21 @@ def _fit_folds(
     fold_of_row: npt.NDArray[np.int_],
     n_folds: int,
     cs: Sequence[float],
+    weight: FloatArray | None = None,
 ) -> tuple[dict[int, LinearModel], dict[str, float], FloatArray]:
     """One question: a model per outer fold and one on every labelled task (fold -1),
-    the C each chose, and every task's out-of-fold prediction."""
+    the C each chose, and every task's out-of-fold prediction. With ``weight``, ``y`` is
+    a share (see :func:`_fit_share`)."""
     models: dict[int, LinearModel] = {}
     chosen: dict[str, float] = {}
     predicted = np.full(len(y), np.nan)
     for fold in [*range(n_folds), FULL_MODEL]:
         train = has & (fold_of_row != fold)
-        models[fold], chosen[str(fold)] = _fit_one(features[train], y[train], codes[train], cs)
+        if weight is None:
+            fitted = _fit_one(features[train], y[train], codes[train], cs)
+        else:
+            fitted = _fit_share(features[train], y[train], weight[train], codes[train], cs)
+        models[fold], chosen[str(fold)] = fitted
         if fold != FULL_MODEL:
             test = fold_of_row == fold
             predicted[test] = models[fold].predict(features[test])
@@ -248,15 +306,21 @@ def _fit_folds(
 
 
 def _metrics(y: FloatArray, p: FloatArray) -> dict[str, float]:
-    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+    """Out-of-fold metrics; for a share target, AUC is for "share above one half"."""
+    from sklearn.metrics import roc_auc_score
 
-    return {
-        "auc": float(roc_auc_score(y, p)),
-        "brier": float(brier_score_loss(y, p)),
-        "log_loss": float(log_loss(y, p, labels=[0, 1])),
-        "positives": float(y.mean()),
+    positive = y > 0.5
+    q = np.clip(p, 1e-9, 1 - 1e-9)
+    metrics = {
+        "auc": float(roc_auc_score(positive, p)),
+        "brier": float(np.mean((p - y) ** 2)),
+        "log_loss": float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))),
+        "positives": float(positive.mean()),
         "n": float(len(y)),
     }
+    if not np.isin(y, (0.0, 1.0)).all():
+        metrics["spearman"] = float(pd.Series(p).corr(pd.Series(y), method="spearman"))
+    return metrics
 
 
 def fit_head(
@@ -309,8 +373,9 @@ def fit_head(
     for question in roles:
         has = targets[question].notna().to_numpy()
         y = targets[question].to_numpy()
+        weight = _target_weight(TARGETS[roles[question]], labels)
         models, chosen_c[question], predicted = _fit_folds(
-            features, y, has, codes, fold_of_row, n_folds, cs
+            features, y, has, codes, fold_of_row, n_folds, cs, weight
         )
         weights.update({(question, fold): model for fold, model in models.items()})
         oof[question] = predicted
@@ -341,6 +406,15 @@ def fit_head(
     if "task_id" in labels:
         oof.insert(0, "task_id", labels["task_id"].to_numpy())
     return head, oof.reset_index(drop=True)
+
+
+def _target_weight(target: Target, labels: pd.DataFrame) -> FloatArray | None:
+    """Per-task weights of a share target (None for a label target)."""
+    if target.kind != "share":
+        return None
+    if target.weight is None:
+        return np.ones(len(labels))
+    return pd.to_numeric(labels[target.weight], errors="coerce").fillna(0.0).to_numpy(float)
 
 
 def _check_fit_inputs(
