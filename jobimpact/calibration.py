@@ -73,6 +73,15 @@ TARGETS: dict[str, Target] = {
         ("T3", "T4"),
         "GPT-4 automation rating T3 or T4 (distils GPT-4's judgement, not human labels)",
     ),
+    # Observed use: the share of a task's classified LLM conversations that are augmentative
+    # (Anthropic Economic Index), for tasks with at least half their conversations classified.
+    "creation": Target(
+        "augmentation_share",
+        (),
+        "observed augmentation share of LLM conversations (Anthropic Economic Index)",
+        kind="share",
+        weight="classified",
+    ),
 }
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "MIN_CLASSIFIED",
     "InteractionModes",
     "default_modes_path",
+    "default_usage_path",
     "match_modes",
     "read_interaction_modes",
     "read_usage",
@@ -69,6 +70,11 @@ class InteractionModes:
 def default_modes_path(data_dir: Path, version: str = "release_2025_03_27") -> Path:
     """Where ``jobimpact fetch`` puts the interaction-mode file."""
     return raw_dir(data_dir, "economic_index", version) / "automation_vs_augmentation_by_task.csv"
+
+
+def default_usage_path(data_dir: Path, version: str = "release_2025_03_27") -> Path:
+    """Where ``jobimpact fetch`` puts the usage-share file."""
+    return raw_dir(data_dir, "economic_index", version) / "task_pct_v2.csv"
 
 
 def read_interaction_modes(path: Path) -> InteractionModes:

@@ -261,6 +261,38 @@ def format_metrics(metrics: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+_CREATION_LABELS = {
+    ("economic_index", "spearman_augmentation"): "Spearman vs observed augmentation share",
+    ("economic_index", "auc_augmentation"): "AUC: mostly augmentative (share > 0.5)",
+    ("new_work", "auc_new_vs_established"): "AUC: new vs established tasks, within occupations",
+    ("new_work", "pearson_new_share"): "Pearson: occupation mean vs share of new tasks",
+    ("new_work", "spearman_new_share"): "Spearman: occupation mean vs share of new tasks",
+    ("usage", "auc_in_use"): "AUC of exposure (zeta): task appears in observed use",
+}
+_CREATION_SOURCES = ("ours", "zero-shot", "formula", "human")
+_CREATION_HEADERS = ("creation head", "zero-shot answer", "zeta·(1−displ.)", "human labels")
+
+
+def format_creation(metrics: pd.DataFrame) -> str:
+    """The creation checks as a plain-text table: one row per check, one column per score
+    compared (our creation score, the zero-shot answer, the old formula; for the usage
+    check, our zeta and the human labels). Empty when no check ran."""
+    index = {(r.source, r.reference, r.metric): r for r in metrics.itertuples(index=False)}
+    width = 20
+    lines = []
+    for (reference, metric), label in _CREATION_LABELS.items():
+        cells = []
+        for source in _CREATION_SOURCES:
+            row = index.get((source, reference, metric))
+            cells.append(_cell(row) if row is not None else "—")
+        if any(c != "—" for c in cells):
+            lines.append(f"{label:<52}" + "".join(f"{c:>{width}}" for c in cells))
+    if not lines:
+        return ""
+    header = f"{'creation and new work':<52}" + "".join(f"{h:>{width}}" for h in _CREATION_HEADERS)
+    return "\n".join([header, *lines])
+
+
 def _cell(row: object) -> str:
     value = getattr(row, "value")  # noqa: B009 - itertuples rows are untyped
     low, high = getattr(row, "ci_low"), getattr(row, "ci_high")  # noqa: B009

@@ -311,3 +311,46 @@ def test_score_rejects_an_option_the_backend_does_not_take(db: Path) -> None:
         "Error: scoring backend 'fake': got option questions, expected some of feature_dim, "
         "rubric, seed\n"
     )
+
+
+@pytest.mark.slow
+def test_creation_learns_the_observed_augmentation_share_and_is_validated(
+    labelled_scored_store: Path, mirror_data: Path, tmp_path: Path
+) -> None:
+    from jobimpact.pipeline import run_validate
+    from jobimpact.usage import default_modes_path, default_usage_path
+
+    store = tmp_path / "store.duckdb"
+    shutil.copy(labelled_scored_store, store)
+    modes = default_modes_path(mirror_data)
+    result = run_calibrate(db=store, labels=default_labels_path(mirror_data), creation_labels=modes)
+    assert set(result.cv_metrics) == {"direct", "software", "automation", "creation"}
+    creation = result.cv_metrics["creation"]
+    assert 0 < creation["n"] < 2000 and -1 <= creation["spearman"] <= 1
+    head = query_rows(
+        store, f"SELECT labels_name FROM calibration_heads WHERE head_id = '{result.head_id}'"
+    )
+    assert head == [("full_labelset.tsv, automation_vs_augmentation_by_task.csv",)]
+    # the head answers creation: the calibrated creation differs from the zero-shot answer
+    differs = query_rows(
+        store,
+        "SELECT count(*) FROM task_measures AS c JOIN task_measures AS z "
+        f"USING (task_id, prompt_sha256) WHERE c.head_id = '{result.head_id}' AND z.head_id = '' AND c.creation <> z.creation",
+    )[0][0]
+    assert differs > 100
+    checked = run_validate(
+        db=store,
+        labels=default_labels_path(mirror_data),
+        creation_labels=modes,
+        usage=default_usage_path(mirror_data),
+        n_boot=20,
+    )
+    rows = {(r.source, r.reference, r.metric) for r in checked.metrics.itertuples()}
+    for source in ("ours", "zero-shot", "formula"):
+        assert (source, "economic_index", "spearman_augmentation") in rows
+    assert ("ours", "new_work", "auc_new_vs_established") in rows
+    assert {("ours", "usage", "auc_in_use"), ("human", "usage", "auc_in_use")} <= rows
+    stored = query_rows(
+        store, "SELECT count(*) FROM validation_metrics WHERE reference = 'economic_index'"
+    )
+    assert stored == [(6,)]

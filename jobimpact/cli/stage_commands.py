@@ -143,6 +143,19 @@ def score(
 @labels_option
 @model_id_option
 @rubric_hash_option
+@click.option(
+    "--creation",
+    type=click.Choice(["head", "zero-shot"]),
+    default="head",
+    show_default=True,
+    help="Learn creation from observed augmentation (head), or keep the zero-shot answer.",
+)
+@click.option(
+    "--creation-labels",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Economic Index interaction modes by task (default: the fetched file).",
+)
 @click.option("--folds", type=int, default=5, show_default=True, help="Occupation-grouped folds.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -157,6 +170,8 @@ def calibrate(
     labels: Path | None,
     model_id: str | None,
     rubric_hash: str | None,
+    creation: str,
+    creation_labels: Path | None,
     folds: int,
     seed: int,
     export: Path | None,
@@ -164,11 +179,15 @@ def calibrate(
     """Fit a calibration head from task features to labelled probabilities, store it, and
     score every featured task with it (labelled occupations out of fold)."""
     from jobimpact.pipeline import export_head, run_calibrate
+    from jobimpact.usage import default_modes_path
 
     settings = settings_from(db=db, data_dir=data_dir)
+    if creation == "head":
+        creation_labels = creation_labels or default_modes_path(settings.data_dir)
     result = run_calibrate(
         db=settings.db,
         labels=_labels(labels, settings),
+        creation_labels=creation_labels if creation == "head" else None,
         model_id=model_id,
         rubric_hash=rubric_hash,
         n_folds=folds,
@@ -182,9 +201,10 @@ def calibrate(
     )
     click.echo("out-of-fold (occupation-grouped):")
     for question, metrics in result.cv_metrics.items():
+        spearman = f"  Spearman {metrics['spearman']:.3f}" if "spearman" in metrics else ""
         click.echo(
             f"  {question:<11} AUC {metrics['auc']:.3f}  Brier {metrics['brier']:.3f}  "
-            f"positives {metrics['positives']:.1%}"
+            f"positives {metrics['positives']:.1%}{spearman}"
         )
     if export is not None:
         export_head(db=settings.db, head_id=result.head_id, path=export)
@@ -198,6 +218,18 @@ def calibrate(
 @model_id_option
 @rubric_hash_option
 @head_id_option
+@click.option(
+    "--creation-labels",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Economic Index interaction modes by task (default: the fetched file, if any).",
+)
+@click.option(
+    "--usage",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Economic Index usage shares by task (default: the fetched file, if any).",
+)
 @click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap resamples.")
 def validate(
     db: Path | None,
@@ -206,12 +238,16 @@ def validate(
     model_id: str | None,
     rubric_hash: str | None,
     head_id: str | None,
+    creation_labels: Path | None,
+    usage: Path | None,
     n_boot: int,
 ) -> None:
-    """Compare scores with human and GPT-4 labels (task AUC, kappa, Brier; occupation
-    correlations of beta); store and print the figures."""
+    """Compare scores with reference data and store the figures: exposure with human and
+    GPT-4 labels (task AUC, kappa, Brier; occupation correlations of beta), creation with
+    observed augmentation and new work, exposure with observed use."""
     from jobimpact.pipeline import run_validate
-    from jobimpact.validation import format_metrics
+    from jobimpact.usage import default_modes_path, default_usage_path
+    from jobimpact.validation import format_creation, format_metrics
 
     settings = settings_from(db=db, data_dir=data_dir)
     result = run_validate(
@@ -220,6 +256,8 @@ def validate(
         model_id=model_id,
         rubric_hash=rubric_hash,
         head_id=head_choice(head_id),
+        creation_labels=creation_labels or default_modes_path(settings.data_dir),
+        usage=usage or default_usage_path(settings.data_dir),
         n_boot=n_boot,
     )
     scoring = f"head {result.head_id}" if result.head_id else "zero-shot"
@@ -232,6 +270,9 @@ def validate(
         f"{result.n_scored:,} have scores"
     )
     click.echo(format_metrics(result.metrics))
+    creation = format_creation(result.metrics)
+    if creation:
+        click.echo(creation)
     click.echo(f"validation {result.validation_id} stored ({result.seconds:.1f} s)")
 
 

@@ -3,6 +3,7 @@ task with it; and the heads' use by the score stage."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from jobimpact.calibration import CalibrationHead
-    from jobimpact.labels import Labels, Matched
+    from jobimpact.labels import Matched
     from jobimpact.store.scorings import ScoringKey
 
 __all__ = [
@@ -102,16 +103,34 @@ class _TrainingSet:
     """The labelled tasks with features of one zero-shot scoring, ready to fit a head on."""
 
     scoring: ScoringKey
-    labelled: Labels
     matched: Matched
     train: pd.DataFrame
     matrix: npt.NDArray[np.float64]
     feature_spec: str
-    questions: dict[str, str]  # question key -> role with a target
+    questions: dict[str, str]  # question key -> role with a target in the labels
+    labels_name: str
+    labels_sha256: str
+
+
+def _creation_targets(
+    modes_path: Path, tasks: pd.DataFrame, baseline: pd.DataFrame
+) -> tuple[pd.DataFrame, str, str]:
+    """The augmentation share of each matched task with enough classified conversations."""
+    from jobimpact.usage import MIN_CLASSIFIED, match_modes, read_interaction_modes
+
+    modes = read_interaction_modes(modes_path)
+    matched = match_modes(modes.frame, tasks, baseline)
+    usable = matched[matched["classified"] >= MIN_CLASSIFIED]
+    frame = usable[["task_id", "onet_soc_code", "augmentation_share", "classified"]]
+    return frame, modes.name, modes.sha256
 
 
 def _training_set(
-    db: str | Path, labels: Path, model_id: str | None, rubric_hash: str | None
+    db: str | Path,
+    labels: Path,
+    creation_labels: Path | None,
+    model_id: str | None,
+    rubric_hash: str | None,
 ) -> _TrainingSet:
     """Read the labels, match them to the store's tasks and join the features."""
     from jobimpact.calibration import TARGETS
@@ -120,6 +139,7 @@ def _training_set(
     from jobimpact.store import open_store
     from jobimpact.store import scores as store_scores
     from jobimpact.store.scorings import resolve_scoring
+    from jobimpact.store.validation import creation_inputs
 
     labelled = read_labels(labels)
     with open_store(db) as con:
@@ -129,32 +149,50 @@ def _training_set(
         features = store_heads.task_features(
             con, model_id=scoring.model_id, rubric_hash=scoring.rubric_hash
         )
+        tasks, baseline = creation_inputs(con)
     if features.empty:
         raise NotReadyError(
             f"calibrate: got no feature vectors for model {scoring.model_id!r}, expected a "
             "backend that keeps per-task features (e.g. transformers)"
         )
-    train = matched.frame.drop(columns="onet_soc_code").merge(features, on="task_id")
+    labels_frame = matched.frame
+    names, digests = [labelled.name], [labelled.sha256]
+    if creation_labels is not None:
+        shares, name, digest = _creation_targets(creation_labels, tasks, baseline)
+        labels_frame = labels_frame.merge(shares, on=["task_id", "onet_soc_code"], how="outer")
+        names, digests = [*names, name], [*digests, digest]
+    train = labels_frame.merge(features.drop(columns="onet_soc_code"), on="task_id")
     matrix = (
         np.stack([np.asarray(v, dtype=np.float64) for v in train["vector"]])
         if len(train)
         else np.zeros((0, 0))
     )
+    present = {
+        role for role, target in TARGETS.items()
+        if target.column in train and train[target.column].notna().any()
+    }  # fmt: skip
     return _TrainingSet(
         scoring=scoring,
-        labelled=labelled,
         matched=matched,
         train=train,
         matrix=matrix,
         feature_spec=str(features["feature_spec"].iloc[0]),
-        questions={key: role for key, role in roles.items() if role in TARGETS},
+        questions={key: role for key, role in roles.items() if role in present},
+        labels_name=", ".join(names),
+        labels_sha256=digests[0] if len(digests) == 1 else _combined(digests),
     )
+
+
+def _combined(digests: list[str]) -> str:
+    """One checksum standing for several label files."""
+    return hashlib.sha256("+".join(digests).encode()).hexdigest()
 
 
 def run_calibrate(
     *,
     db: str | Path,
     labels: Path,
+    creation_labels: Path | None = None,
     model_id: str | None = None,
     rubric_hash: str | None = None,
     n_folds: int = 5,
@@ -167,6 +205,11 @@ def run_calibrate(
     ----------
     db : path of a store with zero-shot scores and features
     labels : path of a label file with the columns of GPTs-are-GPTs' full_labelset.tsv
+        (targets of the direct, software and automation questions)
+    creation_labels : path, optional
+        An Economic Index file of interaction modes by task: the creation question learns
+        each task's observed augmentation share. Without it the head has no creation
+        model, and creation stays the zero-shot answer.
     model_id, rubric_hash : str, optional
         The zero-shot scoring whose features to use (see
         :func:`~jobimpact.store.scorings.resolve_scoring`); the latest by default.
@@ -185,7 +228,7 @@ def run_calibrate(
     from jobimpact.store.runs import stage_run
 
     require("sklearn", purpose="calibration heads")
-    data = _training_set(db, labels, model_id, rubric_hash)
+    data = _training_set(db, labels, creation_labels, model_id, rubric_hash)
     scoring = data.scoring
     head, _ = fit_head(
         data.matrix,
@@ -193,15 +236,15 @@ def run_calibrate(
         model_id=scoring.model_id,
         rubric_hash=scoring.rubric_hash,
         feature_spec=data.feature_spec,
-        labels_name=data.labelled.name,
-        labels_sha256=data.labelled.sha256,
+        labels_name=data.labels_name,
+        labels_sha256=data.labels_sha256,
         questions=data.questions,
         n_folds=n_folds,
         random_state=random_state,
     )
     parameters = {
-        "labels": data.labelled.name,
-        "labels_sha256": data.labelled.sha256,
+        "labels": data.labels_name,
+        "labels_sha256": data.labels_sha256,
         "model_id": scoring.model_id,
         "rubric_hash": scoring.rubric_hash,
         "n_folds": n_folds,

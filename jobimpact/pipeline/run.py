@@ -187,11 +187,16 @@ def _aggregate(settings: Settings, scoring: tuple[str, str]) -> str:
 def _validate(settings: Settings, scoring: tuple[str, str]) -> str:
     from jobimpact.labels import default_labels_path
     from jobimpact.pipeline.validate import run_validate
+    from jobimpact.usage import default_modes_path, default_usage_path
 
-    labels = default_labels_path(settings.data_dir)
     try:
         checked = run_validate(
-            db=settings.db, labels=labels, model_id=scoring[0], rubric_hash=scoring[1]
+            db=settings.db,
+            labels=default_labels_path(settings.data_dir),
+            model_id=scoring[0],
+            rubric_hash=scoring[1],
+            creation_labels=default_modes_path(settings.data_dir),
+            usage=default_usage_path(settings.data_dir),
         )
     except NotReadyError as skipped:
         log.info("validation skipped: %s", skipped)

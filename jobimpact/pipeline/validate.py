@@ -96,6 +96,76 @@ def _scored_labels(
     return scoring, head, labelled, matched, scored
 
 
+@dataclass(frozen=True)
+class _CreationCheck:
+    """The creation checks of one validation: metric rows and the label file behind them."""
+
+    rows: list[dict[str, object]]
+    labels_name: str | None = None
+    labels_sha256: str | None = None
+    n_labelled: int | None = None
+
+
+def _creation_check(
+    db: str | Path,
+    scoring: ScoringKey,
+    labelled: Matched,
+    creation_labels: Path | None,
+    usage: Path | None,
+    n_boot: int,
+) -> _CreationCheck:
+    """Creation against observed augmentation and new work; exposure against observed use."""
+    from jobimpact import creation_validation as checks
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+    from jobimpact.store.scorings import ScoringKey
+    from jobimpact.store.validation import creation_inputs
+    from jobimpact.usage import MIN_CLASSIFIED, match_modes, read_interaction_modes, read_usage
+
+    with open_store(db) as con:
+        tasks, baseline = creation_inputs(con)
+        ours = store_scores.task_measures(con, scoring)
+        zero_shot = store_scores.task_measures(
+            con, ScoringKey(scoring.model_id, scoring.rubric_hash, "")
+        )
+    scores = ours[["task_id", "onet_soc_code", "creation", "zeta", "displacement"]].merge(
+        zero_shot[["task_id", "creation"]].rename(columns={"creation": "creation_zero_shot"}),
+        on="task_id",
+        how="left",
+    )
+    scores = scores.assign(formula=scores["zeta"] * (1 - scores["displacement"]))
+    rows = checks.new_work_rows(
+        scores.merge(tasks[["task_id", "status"]], on="task_id"), n_boot=n_boot
+    )
+    check = _CreationCheck(rows=rows)
+    if usage is not None and usage.is_file():
+        in_use = match_modes(read_usage(usage), tasks, baseline)
+        rows += checks.usage_rows(_usage_frame(scores, in_use, labelled), n_boot=n_boot)
+    if creation_labels is None or not creation_labels.is_file():
+        return check
+    modes = read_interaction_modes(creation_labels)
+    matched = match_modes(modes.frame, tasks, baseline)
+    usable = matched[matched["classified"] >= MIN_CLASSIFIED]
+    frame = usable[["task_id", "augmentation_share"]].merge(scores, on="task_id")
+    sources = {"ours": "creation", "zero-shot": "creation_zero_shot", "formula": "formula"}
+    rows += checks.augmentation_rows(frame, sources, n_boot=n_boot)
+    return _CreationCheck(
+        rows=rows, labels_name=modes.name, labels_sha256=modes.sha256, n_labelled=len(frame)
+    )
+
+
+def _usage_frame(scores: pd.DataFrame, in_use: pd.DataFrame, labelled: Matched) -> pd.DataFrame:
+    """Tasks of the occupations the usage file covers, whether each appears in use, our zeta
+    and, where labelled, the human exposure label as a 0/1 score."""
+    covered = scores[scores["onet_soc_code"].isin(set(in_use["onet_soc_code"]))]
+    human = labelled.frame[["task_id", "human"]].assign(
+        human_exposed=lambda f: f["human"].isin(["E1", "E2"]).astype(float)
+    )
+    return covered.assign(in_use=covered["task_id"].isin(set(in_use["task_id"]))).merge(
+        human[["task_id", "human_exposed"]], on="task_id", how="left"
+    )
+
+
 def run_validate(
     *,
     db: str | Path,
@@ -103,9 +173,16 @@ def run_validate(
     model_id: str | None = None,
     rubric_hash: str | None = None,
     head_id: str | None = None,
+    creation_labels: Path | None = None,
+    usage: Path | None = None,
     n_boot: int = 1000,
 ) -> ValidateResult:
     """Compare a scoring with reference labels and store the figures.
+
+    Exposure against the GPTs-are-GPTs labels (``labels``); creation against the observed
+    augmentation of the Economic Index (``creation_labels``, any file with its columns) and
+    against new work since the baseline O*NET release; exposure against observed use
+    (``usage``). The files default to none; the CLI passes the fetched ones.
 
     The scoring is chosen by :func:`~jobimpact.store.scorings.resolve_scoring`
     (``head_id=""``: the zero-shot scores). Tasks of the head's training occupations carry
@@ -131,6 +208,8 @@ def run_validate(
     parameters = {"labels": labelled.name, "model_id": scoring.model_id, "head_id": scoring.head_id}
     with stage_run(db, stage="validate", parameters=parameters) as run:
         tables = validate_scores(scored, n_boot=n_boot)
+        creation = _creation_check(db, scoring, matched, creation_labels, usage, n_boot)
+        metrics = pd.concat([tables.metrics, pd.DataFrame(creation.rows)], ignore_index=True)
         record = {
             "validation_id": uuid.uuid4().hex,
             "run_id": run.run_id,
@@ -145,9 +224,12 @@ def run_validate(
             "n_matched_text": matched.n_by_text,
             "n_scored": len(scored),
             "created_at": now(),
+            "creation_labels_name": creation.labels_name,
+            "creation_labels_sha256": creation.labels_sha256,
+            "n_creation_labelled": creation.n_labelled,
         }
         with open_store(db) as con:
-            write_validation(con, record, tables.metrics, tables.reliability)
+            write_validation(con, record, metrics, tables.reliability)
         run.counts = {"tasks": len(scored), "mode": mode}
     return ValidateResult(
         validation_id=str(record["validation_id"]),
@@ -161,7 +243,7 @@ def run_validate(
         n_matched_id=matched.n_by_id,
         n_matched_text=matched.n_by_text,
         n_scored=len(scored),
-        metrics=tables.metrics,
+        metrics=metrics,
         reliability=tables.reliability,
         seconds=time.perf_counter() - started,
     )

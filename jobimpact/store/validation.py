@@ -24,6 +24,9 @@ VALIDATION_COLUMNS = (
     "n_matched_text",
     "n_scored",
     "created_at",
+    "creation_labels_name",
+    "creation_labels_sha256",
+    "n_creation_labelled",
 )
 INSERT_VALIDATION = (
     f"INSERT INTO validations ({', '.join(VALIDATION_COLUMNS)}) "
@@ -42,10 +45,25 @@ def write_validation(
     """Store one validation with its metric rows and reliability bins, all or nothing."""
     validation_id = record["validation_id"]
     with transaction(con):
-        con.execute(INSERT_VALIDATION, [record[c] for c in VALIDATION_COLUMNS])
+        con.execute(INSERT_VALIDATION, [record.get(c) for c in VALIDATION_COLUMNS])
         con.register("_metrics", metrics.assign(validation_id=validation_id))
         con.register("_reliability", reliability.assign(validation_id=validation_id))
         con.execute(INSERT_METRICS)
         con.execute(INSERT_RELIABILITY)
         con.unregister("_metrics")
         con.unregister("_reliability")
+
+
+SELECT_CREATION_INPUTS = """
+SELECT t.task_id, t.onet_soc_code, t.task, h.status
+FROM tasks AS t LEFT JOIN task_history AS h USING (task_id)
+"""
+SELECT_BASELINE = "SELECT task_id, task FROM baseline_tasks"
+
+
+def creation_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every task with its new-work status, and the baseline statements (for matching the
+    Economic Index's texts)."""
+    tasks: pd.DataFrame = con.execute(SELECT_CREATION_INPUTS).df()
+    baseline: pd.DataFrame = con.execute(SELECT_BASELINE).df()
+    return tasks, baseline

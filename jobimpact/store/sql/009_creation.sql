@@ -92,6 +92,12 @@ FROM tasks_by_family AS f
 JOIN cluster_labels AS l USING (clustering_id, cluster_id)
 LEFT JOIN emerging AS e USING (clustering_id, cluster_id);
 
+-- The observed-use files a validation also compared the creation score with.
+ALTER TABLE validations ADD COLUMN creation_labels_name VARCHAR;
+ALTER TABLE validations ADD COLUMN creation_labels_sha256 VARCHAR;
+ALTER TABLE validations ADD COLUMN n_creation_labelled INTEGER;  -- matched tasks with >= 50%
+                                                                 -- of conversations classified
+
 -- Roll-ups made before this migration used the augmentation formula on the creation axis
 -- and median lines; they are derived data, so they are dropped (run jobimpact aggregate).
 DROP VIEW economy_impact;
