@@ -335,7 +335,8 @@ def test_creation_learns_the_observed_augmentation_share_and_is_validated(
     differs = query_rows(
         store,
         "SELECT count(*) FROM task_measures AS c JOIN task_measures AS z "
-        f"USING (task_id, prompt_sha256) WHERE c.head_id = '{result.head_id}' AND z.head_id = '' AND c.creation <> z.creation",
+        f"USING (task_id, prompt_sha256) WHERE c.head_id = '{result.head_id}' "
+        "AND z.head_id = '' AND c.creation <> z.creation",
     )[0][0]
     assert differs > 100
     checked = run_validate(
