@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from jobimpact.errors import ConfigError
-from jobimpact.sources import crosswalk, labels, oews, onet, soc
+from jobimpact.sources import (
+    aioe,
+    crosswalk,
+    crosswalk_2010,
+    frey_osborne,
+    gpts_occupations,
+    labels,
+    oews,
+    onet,
+    soc,
+    working_with_ai,
+)
 from jobimpact.sources.base import Source
 
+# The sources ingest reads, then the reference labels, then the published occupation
+# measures that `jobimpact compare` reads, with the crosswalk that carries SOC 2010 codes.
 SOURCES: dict[str, Source] = {
-    module.SOURCE.name: module.SOURCE for module in (onet, oews, crosswalk, soc, labels)
+    module.SOURCE.name: module.SOURCE
+    for module in (
+        onet,
+        oews,
+        crosswalk,
+        soc,
+        labels,
+        crosswalk_2010,
+        aioe,
+        frey_osborne,
+        working_with_ai,
+        gpts_occupations,
+    )
 }
 
 
