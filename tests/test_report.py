@@ -188,6 +188,7 @@ def test_every_section_is_there_and_nothing_missing_is_claimed(html: str) -> Non
         "families",
         "top",
         "validation",
+        "compare",
         "method",
     ):
         assert f'<section id="{section}"' in html
@@ -195,6 +196,7 @@ def test_every_section_is_there_and_nothing_missing_is_claimed(html: str) -> Non
         assert f'id="fig-{figure}-' in html
     assert "Partial store" not in html
     assert "No validation has been run for this scoring" in html
+    assert "No comparison with published measures is stored for this scoring" in html
     assert "O*NET 29.3 Database, U.S. Department of Labor, Employment and Training" in html
     assert "public domain" in html
 
