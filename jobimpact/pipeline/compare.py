@@ -117,6 +117,21 @@ def _choose_published(
     return chosen, skipped
 
 
+def _specs(
+    data_dir: Path, measures: Sequence[str] | None, user_measures: Sequence[MeasureSpec]
+) -> tuple[list[MeasureSpec], list[str]]:
+    """The measures to compare (published, then the user's), and the published ones left
+    out because they are not fetched."""
+    published, skipped = _choose_published(data_dir, measures, bool(user_measures))
+    specs = [*published, *user_measures]
+    names = [spec.name for spec in specs]
+    if not specs:
+        raise NotReadyError("compare: got no measure to compare, expected --measures or --measure")
+    if len(set(names)) < len(names):
+        raise ConfigError(f"measures: got the names {names}, expected each name once")
+    return specs, skipped
+
+
 def _links(data_dir: Path, db: Path, specs: Sequence[MeasureSpec]) -> CodeLinks:
     """The code links of the store, with SOC 2010 when its crosswalk is fetched (needed
     when a measure is keyed to SOC 2010)."""
@@ -291,66 +306,75 @@ def run_compare(
     ConfigError
         For an unknown measure name or a scoring that is not in the store.
     """
-    from jobimpact.store import comparisons as stored
-    from jobimpact.store import open_store, transaction
-    from jobimpact.store.runs import now, stage_run
+    from jobimpact.store import open_store
+    from jobimpact.store.runs import stage_run
     from jobimpact.store.scorings import resolve_scoring
 
     started = time.perf_counter()
     db, data_dir = Path(db), Path(data_dir)
+    named = {"model_id": model_id, "rubric_hash": rubric_hash, "head_id": head_id}
     with open_store(db, read_only=True) as con:
-        scoring = resolve_scoring(
-            con,
-            model_id=model_id,
-            rubric_hash=rubric_hash,
-            head_id=head_id,
-            weighting=weighting,
-            aggregated=True,
-            where=str(db),
-        )
-    published, skipped = _choose_published(data_dir, measures, bool(user_measures))
-    specs = [*published, *user_measures]
-    names = [spec.name for spec in specs]
-    if not specs:
-        raise NotReadyError("compare: got no measure to compare, expected --measures or --measure")
-    if len(set(names)) < len(names):
-        raise ConfigError(f"measures: got the names {names}, expected each name once")
+        scoring = resolve_scoring(con, **named, weighting=weighting, aggregated=True, where=str(db))
+    specs, skipped = _specs(data_dir, measures, user_measures)
     # Everything is read and checked before the store is written.
     links = _links(data_dir, db, specs)
     read = _read_all(data_dir, specs, links)
+    names = [spec.name for spec in specs]
     parameters = {**_describe(scoring), "measures": names, "n_boot": n_boot}
     with stage_run(db, stage="compare", parameters=parameters) as run:
-        values, info = _tables(read, run.run_id)
-        with open_store(db) as con, transaction(con):
-            stored.write_external_measures(con, info, values, links.links)
-            ours, external = stored.comparison_frames(con, scoring.params, names)
-            correlations = _correlations(ours, external, names, n_boot, random_state)
-            disagreements = _disagreements(ours, external, specs)
-            record = {
-                "comparison_id": uuid.uuid4().hex,
-                "run_id": run.run_id,
-                **_describe(scoring),
-                "measures": names,
-                "versions": list(info["version"]),
-                "n_boot": n_boot,
-                "created_at": now(),
-            }
-            stored.write_comparison(con, record, correlations, disagreements)
-            coverage = stored.external_coverage(con, names)
-            drivers = _drivers(con, scoring, disagreements)
-        run.counts = {"measures": len(names), "occupations": len(ours)}
+        result = _write_and_compare(db, scoring, links, read, run.run_id, n_boot, random_state)
+        run.counts = {"measures": len(names), "occupations": result.pop("n_occupations")}
     return CompareResult(
-        comparison_id=str(record["comparison_id"]),
         run_id=run.run_id,
         scoring=scoring,
         measures=names,
-        coverage=coverage,
-        correlations=correlations,
-        disagreements=disagreements,
-        drivers=drivers,
         skipped=skipped,
         seconds=time.perf_counter() - started,
+        **result,
     )
+
+
+def _write_and_compare(
+    db: Path,
+    scoring: ScoringKey,
+    links: CodeLinks,
+    read: Sequence[tuple[MeasureValues, str, str]],
+    run_id: str,
+    n_boot: int,
+    random_state: int,
+) -> dict[str, Any]:
+    """In one transaction: store the measures and links, correlate, store the comparison;
+    return the fields of :class:`CompareResult` it made (and the occupations compared)."""
+    from jobimpact.store import comparisons as stored
+    from jobimpact.store import open_store, transaction
+    from jobimpact.store.runs import now
+
+    specs = [measure.spec for measure, _, _ in read]
+    names = [spec.name for spec in specs]
+    values, info = _tables(read, run_id)
+    with open_store(db) as con, transaction(con):
+        stored.write_external_measures(con, info, values, links.links)
+        ours, external = stored.comparison_frames(con, scoring.params, names)
+        correlations = _correlations(ours, external, names, n_boot, random_state)
+        disagreements = _disagreements(ours, external, specs)
+        record = {
+            "comparison_id": uuid.uuid4().hex,
+            "run_id": run_id,
+            **_describe(scoring),
+            "measures": names,
+            "versions": list(info["version"]),
+            "n_boot": n_boot,
+            "created_at": now(),
+        }
+        stored.write_comparison(con, record, correlations, disagreements)
+        return {
+            "comparison_id": str(record["comparison_id"]),
+            "coverage": stored.external_coverage(con, names),
+            "correlations": correlations,
+            "disagreements": disagreements,
+            "drivers": _drivers(con, scoring, disagreements),
+            "n_occupations": len(ours),
+        }
 
 
 def _describe(scoring: ScoringKey) -> dict[str, str]:

@@ -143,11 +143,10 @@ def summarize(
     Returns
     -------
     dict
-        ``title``, ``generated_at``, ``jobimpact_version``, ``store``, ``focus``,
-        ``scoring``, ``coverage``, ``headline``, ``occupations`` (DataFrame),
-        ``major_groups`` (DataFrame), ``wage_bins`` (DataFrame), ``families``,
-        ``top_lists``, ``validation``, ``comparison`` (the latest stored comparison
-        with published measures, of the whole roll-up), ``provenance``.
+        ``title``, ``generated_at``, ``jobimpact_version``, ``store``, ``focus``, ``scoring``,
+        ``coverage``, ``headline``, ``occupations``, ``major_groups``, ``wage_bins`` (the
+        three DataFrames), ``families``, ``top_lists``, ``validation``, ``comparison``
+        (the latest stored, of the whole roll-up), ``provenance``.
     """
     scoring = _choose_scoring(
         con, db, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id, weighting=weighting
