@@ -185,10 +185,10 @@ def test_a_soc2010_measure_needs_the_fetched_crosswalk(
         run_compare(db=db, data_dir=empty, measures=[], user_measures=[spec])
     folder = empty / "raw/onet_soc_2010_crosswalk/2019"
     assert str(caught.value) == (
-        "2019: got no fetched onet_soc_2010_crosswalk 2019, expected it to compare with; run "
-        "`jobimpact fetch --source onet_soc_2010_crosswalk` first"
+        f"{folder}: got no fetched onet_soc_2010_crosswalk 2019, expected it to compare with; "
+        "run `jobimpact fetch --source onet_soc_2010_crosswalk` first"
     )
-    assert caught.value.file == folder.name
+    _untouched(db)
 
 
 def test_correlations_match_the_textbook_formulas() -> None:

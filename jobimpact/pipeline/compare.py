@@ -83,7 +83,7 @@ def _fetched_path(data_dir: Path, source: str) -> tuple[Path, str, str]:
     manifest = folder / "manifest.json"
     if not manifest.is_file():
         raise DataError(
-            folder,
+            str(folder),
             f"got no fetched {source} {version}, expected it to compare with; run "
             f"`jobimpact fetch --source {source}` first",
         )
