@@ -46,6 +46,7 @@ _EXPORTS = {
     "run_cluster": "jobimpact.pipeline",
     "run_aggregate": "jobimpact.pipeline",
     "run_validate": "jobimpact.pipeline",
+    "run_compare": "jobimpact.pipeline",
     "IngestResult": "jobimpact.pipeline",
     "ScoreResult": "jobimpact.pipeline",
     "CalibrateResult": "jobimpact.pipeline",
@@ -54,6 +55,7 @@ _EXPORTS = {
     "AggregateResult": "jobimpact.pipeline",
     "ValidateResult": "jobimpact.pipeline",
     "RunSummary": "jobimpact.pipeline",
+    "CompareResult": "jobimpact.pipeline",
     # the store
     "open_store": "jobimpact.store",
     "query": "jobimpact.store.read",
@@ -90,6 +92,10 @@ _EXPORTS = {
     "match_labels": "jobimpact.labels",
     "default_labels_path": "jobimpact.labels",
     "targets_frame": "jobimpact.calibration",
+    # comparison with published measures
+    "PUBLISHED_MEASURES": "jobimpact.comparison",
+    "MeasureSpec": "jobimpact.comparison",
+    "user_measure": "jobimpact.comparison",
     # the report
     "Report": "jobimpact.report",
     "build_report": "jobimpact.report",
@@ -97,10 +103,12 @@ _EXPORTS = {
 
 __all__ = [
     "MEASURES",
+    "PUBLISHED_MEASURES",
     "ROLES",
     "AggregateResult",
     "CalibrateResult",
     "ClusterResult",
+    "CompareResult",
     "ConfigError",
     "DataError",
     "DependencyError",
@@ -110,6 +118,7 @@ __all__ = [
     "FetchError",
     "IngestResult",
     "JobImpactError",
+    "MeasureSpec",
     "NotReadyError",
     "OutputError",
     "Question",
@@ -152,18 +161,21 @@ __all__ = [
     "run_aggregate",
     "run_calibrate",
     "run_cluster",
+    "run_compare",
     "run_embed",
     "run_ingest",
     "run_score",
     "run_validate",
     "store_status",
     "targets_frame",
+    "user_measure",
     "view_docs",
 ]
 
 if TYPE_CHECKING:
     from jobimpact.calibration import targets_frame
     from jobimpact.clustering import cluster_embeddings, label_clusters
+    from jobimpact.comparison import PUBLISHED_MEASURES, MeasureSpec, user_measure
     from jobimpact.embedding import (
         Embedder,
         available_embedders,
@@ -188,6 +200,7 @@ if TYPE_CHECKING:
         AggregateResult,
         CalibrateResult,
         ClusterResult,
+        CompareResult,
         EmbedResult,
         IngestResult,
         RunSummary,
@@ -196,6 +209,7 @@ if TYPE_CHECKING:
         run_aggregate,
         run_calibrate,
         run_cluster,
+        run_compare,
         run_embed,
         run_ingest,
         run_score,

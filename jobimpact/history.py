@@ -101,20 +101,20 @@ def read_taxonomy_crosswalk(path: Path) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``code_2010``, ``code_2019``: one row per pair (a code may map to several).
+        ``code_2010``, ``code_2019``: one row per distinct pair (a code may map to several).
     """
     raw = read_table(
         path, required=(_FROM, _TO), what=_CROSSWALK_WHAT, delimiter=",", header_scan=10
     )
     for column in (_FROM, _TO):
         check_pattern(raw, column, _CODE_PATTERN, expected="an O*NET-SOC code like 11-1011.00")
-    check_unique(raw, [_FROM, _TO], what="code pair")
-    return finish(
+    frame = finish(
         {
             "code_2010": raw[_FROM].str.strip().astype(STRING),
             "code_2019": raw[_TO].str.strip().astype(STRING),
         }
     )
+    return frame.drop_duplicates().reset_index(drop=True)
 
 
 def task_history(

@@ -32,6 +32,7 @@ STEMS = [
     "02_task_families",
     "03_custom_rubric_and_model",
     "04_sql_for_researchers",
+    "05_compare_measures",
 ]
 NAMES = [f"{stem}.ipynb" for stem in STEMS]
 CELL_TIMEOUT_S = 120

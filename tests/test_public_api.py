@@ -10,17 +10,18 @@ import jobimpact
 # Frozen: adding or removing a public name is a decision, made here on purpose.
 PUBLIC = {
     "__version__",
-    "AggregateResult", "CalibrateResult", "ClusterResult", "ConfigError", "DataError",
-    "DependencyError", "EmbedResult", "Embedder", "EmbeddingError", "FetchError",
-    "IngestResult", "JobImpactError", "MEASURES", "NotReadyError", "OutputError", "Question",
-    "QuestionScore", "ROLES", "Report", "Rubric", "RunSummary", "ScoreResult", "Scorer",
-    "ScoringError", "ScoringKey", "Settings", "StoreError", "TaskPrompt", "TaskScore",
-    "ValidateResult", "available_backends", "available_embedders", "build_report",
+    "AggregateResult", "CalibrateResult", "ClusterResult", "CompareResult", "ConfigError",
+    "DataError", "DependencyError", "EmbedResult", "Embedder", "EmbeddingError", "FetchError",
+    "IngestResult", "JobImpactError", "MEASURES", "MeasureSpec", "NotReadyError", "OutputError",
+    "PUBLISHED_MEASURES", "Question", "QuestionScore", "ROLES", "Report", "Rubric", "RunSummary",
+    "ScoreResult", "Scorer", "ScoringError", "ScoringKey", "Settings", "StoreError", "TaskPrompt",
+    "TaskScore", "ValidateResult", "available_backends", "available_embedders", "build_report",
     "cluster_embeddings", "default_labels_path", "derive_measures", "export_parquet", "fetch",
     "get_backend", "get_embedder", "label_clusters", "list_scorings", "load_rubric", "match_labels",
     "open_store", "query", "read_labels", "register_backend", "register_embedder", "relations",
-    "resolve_scoring", "run", "run_aggregate", "run_calibrate", "run_cluster", "run_embed",
-    "run_ingest", "run_score", "run_validate", "store_status", "targets_frame", "view_docs",
+    "resolve_scoring", "run", "run_aggregate", "run_calibrate", "run_cluster", "run_compare",
+    "run_embed", "run_ingest", "run_score", "run_validate", "store_status", "targets_frame",
+    "user_measure", "view_docs",
 }  # fmt: skip
 
 
@@ -45,5 +46,6 @@ def test_help_lists_every_command() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "jobimpact", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("fetch", "ingest", "score", "calibrate", "validate", "embed", "cluster"):
+    commands = ("fetch", "ingest", "score", "calibrate", "validate", "embed", "cluster", "compare")
+    for command in commands:
         assert f"  {command} " in out.stdout

@@ -190,6 +190,7 @@ def test_every_section_is_there_and_nothing_missing_is_claimed(html: str) -> Non
         "families",
         "top",
         "validation",
+        "compare",
         "method",
     ):
         assert f'<section id="{section}"' in html
@@ -197,6 +198,7 @@ def test_every_section_is_there_and_nothing_missing_is_claimed(html: str) -> Non
         assert f'id="fig-{figure}-' in html
     assert "Partial store" not in html
     assert "No validation has been run for this scoring" in html
+    assert "No comparison with published measures is stored for this scoring" in html
     assert "O*NET 29.3 Database, U.S. Department of Labor, Employment and Training" in html
     assert "public domain" in html
 
@@ -291,7 +293,9 @@ def test_validation_results_are_shown(store: Path, tmp_path: Path) -> None:
             "SELECT model_id, rubric_hash FROM occupation_scores LIMIT 1"
         ).fetchone()  # type: ignore[misc]
         con.execute(
-            "INSERT INTO validations VALUES ('v1', 'run1', ?, ?, '', 'zero-shot', "
+            "INSERT INTO validations (validation_id, run_id, model_id, rubric_hash, head_id, "
+            "mode, labels_name, labels_sha256, n_labelled, n_matched_id, n_matched_text, "
+            "n_scored, created_at) VALUES ('v1', 'run1', ?, ?, '', 'zero-shot', "
             "'labels.tsv', 'abc', 10, 9, 1, 10, now())",
             [model_id, rubric_hash],
         )

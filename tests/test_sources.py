@@ -212,10 +212,6 @@ _BASELINE: Table = (
     [_CODE, "Task ID", "Task", "Task Type", "Incumbents Responding", "Date", "Domain Source"],
     [["11-1011.00", "8823", "Direct budget activities.", "Core", "87", "07/2014", "Incumbent"]],
 )
-_TAXONOMY: Table = (
-    ["O*NET-SOC 2010 Code", "O*NET-SOC 2010 Title", "O*NET-SOC 2019 Code", "O*NET-SOC 2019 Title"],
-    [["11-1011.00", "Chief Executives", "11-1011.00", "Chief Executives"]],
-)
 _MODES: Table = (
     ["task_name", "feedback_loop", "directive", "task_iteration", "validation", "learning",
      "filtered"],
@@ -223,6 +219,34 @@ _MODES: Table = (
 )  # fmt: skip
 _USAGE: Table = (["task_name", "pct"], [["direct budget activities.", "0.01"]])
 _AEI_DIR = "aei/release_2025_03_27"
+_CROSSWALK_2010: Table = (
+    ["O*NET-SOC 2010 Code", "O*NET-SOC 2010 Title", "O*NET-SOC 2019 Code", "O*NET-SOC 2019 Title"],
+    [["11-1011.00", "Chief Executives", "11-1011.00", "Chief Executives"]],
+)
+_FREY_OSBORNE: Table = (
+    ["Rank", "Probability", "Label", "SOC code", "Occupation", "2010 SOC Code", "2018 SOC Code"],
+    [["1", "0.015", "", "11-1011", "Chief executives", "11-1011", "11-1011"]],
+)
+_APPLICABILITY: Table = (
+    ["SOC Code", "title", "ai_applicability_score"],
+    [["11-1011", "Chief Executives", "0.155"], ["53-7121", "Tank Car Loaders", "0.02"]],
+)
+_OCC_LEVEL: Table = (
+    ["O*NET-SOC Code", "Title", "dv_rating_beta", "human_rating_beta"],
+    [["11-1011.00", "Chief Executives", "0.46", "0.35"]],
+)
+# The AIOE workbook: the industry sheet first, so the occupation sheet is found by name.
+_AIOE_SHEETS: dict[str, Table] = {
+    "LM AIIE": (
+        ["NAICS", "NAICS Description", "Language Modeling AIIE"],
+        [["611100", "Schools", "1.4"]],
+    ),
+    "LM AIOE": (
+        ["SOC Code", "Occupation Title", "Language Modeling AIOE"],
+        [["11-1011", "Chief Executives", "1.308912"], ["53-7121", "Tank Car Loaders", "-1.4"]],
+    ),
+}
+_AIOE = "measures/aioe/Language Modeling AIOE and AIIE.xlsx"
 
 _ONET_DIR = "onet/db_29_3_text"
 _TABLES: dict[str, Table] = {
@@ -232,9 +256,12 @@ _TABLES: dict[str, Table] = {
     "labels/gpts-are-gpts/full_labelset.tsv": _FULL,
     "labels/gpts-are-gpts/automation_gpt4_human_labels.tsv": _AUTOMATION,
     "onet/db_20_1_text/Task Statements.txt": _BASELINE,
-    "crosswalks/onet_soc_2010_to_2019.csv": _TAXONOMY,
     f"{_AEI_DIR}/automation_vs_augmentation_by_task.csv": _MODES,
     f"{_AEI_DIR}/task_pct_v2.csv": _USAGE,
+    "crosswalks/onet_soc_2010_to_2019.csv": _CROSSWALK_2010,
+    "measures/frey-osborne/automation_risk_soc2018.csv": _FREY_OSBORNE,
+    "measures/ms-working-with-ai/soc_ai_applicability_scores.csv": _APPLICABILITY,
+    "measures/gpts-are-gpts/occ_level.csv": _OCC_LEVEL,
 }
 _TEXTS = {
     f"{_ONET_DIR}/Read Me.txt": "O*NET 29.3 Database (test fixture)\n",
@@ -246,6 +273,22 @@ def _delimited(rows: list[list[str]], delimiter: str) -> str:
     """Rows as CSV/TSV text quoted the way the mirror is."""
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def _workbook(sheets: dict[str, Table]) -> bytes:
+    """A workbook with one sheet per table, numbers stored as numbers."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.worksheets[0])
+    for title, (header, rows) in sheets.items():
+        sheet = book.create_sheet(title)
+        sheet.append(header)
+        for row in rows:
+            sheet.append([_numeric(cell) for cell in row])
+    out = io.BytesIO()
+    book.save(out)
     return out.getvalue()
 
 
@@ -265,6 +308,9 @@ def write_mirror(root: Path) -> dict[str, int]:
     counts["crosswalks/soc_structure_2018.csv"] = len(_SOC[1])
     for rel, text in _TEXTS.items():
         (root / rel).write_text(text, encoding="utf-8")
+    (root / _AIOE).parent.mkdir(parents=True, exist_ok=True)
+    (root / _AIOE).write_bytes(_workbook(_AIOE_SHEETS))
+    counts[_AIOE] = len(_AIOE_SHEETS["LM AIOE"][1])
     return counts
 
 
@@ -373,13 +419,21 @@ def test_fetch_from_http_mirror_writes_files_and_manifest(
         by_name = {spec.name: spec for spec in source.files(manifest.version)}
         for item in manifest.files:
             rel = by_name[item.name].mirror_path
-            assert item.sha256 == _sha256(folder / item.name) == _sha256(server.root / rel)
-            assert item.bytes == (server.root / rel).stat().st_size
+            assert item.sha256 == _sha256(folder / item.name)
+            if not by_name[item.name].mirror_workbook:
+                assert item.sha256 == _sha256(server.root / rel)
+                assert item.bytes == (server.root / rel).stat().st_size
             assert item.n_rows == mirror.get(rel)
             assert item.url_or_path.startswith(server.url + "/")
     onet = manifests[0]
     assert {f.name for f in onet.files} == {*_ONET, "Read Me.txt"}
     assert any(f.url_or_path.endswith("/Task%20Statements.txt") for f in onet.files)
+    # The AIOE workbook's occupation sheet (its second) is stored as CSV; the optional
+    # licence the mirror lacks is skipped.
+    with (data / "raw/aioe/main/lm_aioe.csv").open(newline="") as handle:
+        assert list(csv.reader(handle)) == [_AIOE_SHEETS["LM AIOE"][0], *_AIOE_SHEETS["LM AIOE"][1]]
+    applicability = next(m for m in manifests if m.source == "working_with_ai")
+    assert [f.name for f in applicability.files] == ["soc_ai_applicability_scores.csv"]
     assert _leftovers(data) == []
 
 
@@ -611,9 +665,6 @@ def test_official_urls_with_zip_extraction_and_xlsx_conversion(
     (official / "db_20_1_text.zip").write_bytes(
         _zip({"db_20_1_text/Task Statements.txt": baseline})
     )
-    (official / "taxonomy.csv").write_bytes(
-        (staged / "crosswalks/onet_soc_2010_to_2019.csv").read_bytes()
-    )
     for name in ("automation_vs_augmentation_by_task.csv", "task_pct_v2.csv"):
         (official / "aei" / name).parent.mkdir(parents=True, exist_ok=True)
         (official / "aei" / name).write_bytes((staged / _AEI_DIR / name).read_bytes())
@@ -622,6 +673,23 @@ def test_official_urls_with_zip_extraction_and_xlsx_conversion(
         (official / "gpts" / rel).write_bytes(
             (staged / "labels/gpts-are-gpts" / Path(rel).name).read_bytes()
         )
+    (official / "gpts/data/occ_level.csv").write_bytes(
+        (staged / "measures/gpts-are-gpts/occ_level.csv").read_bytes()
+    )
+    (official / "walk.csv").write_bytes(
+        (staged / "crosswalks/onet_soc_2010_to_2019.csv").read_bytes()
+    )
+    (official / "aioe").mkdir()
+    (official / "aioe/Language Modeling AIOE and AIIE.xlsx").write_bytes(_workbook(_AIOE_SHEETS))
+    (official / "fo/data_tables").mkdir(parents=True)
+    (official / "fo/data_tables/automation_risk_soc2018.csv").write_bytes(
+        (staged / "measures/frey-osborne/automation_risk_soc2018.csv").read_bytes()
+    )
+    (official / "wwai").mkdir()
+    (official / "wwai/soc_ai_applicability_scores.csv").write_bytes(
+        (staged / "measures/ms-working-with-ai/soc_ai_applicability_scores.csv").read_bytes()
+    )
+    (official / "wwai/LICENSE.txt").write_text("CC BY 4.0 (test fixture)\n")
     base = f"{server.url}/official"
     urls = {
         "onet": lambda v: f"{base}/{onet_source.release_dir(v)}.zip",
@@ -630,8 +698,12 @@ def test_official_urls_with_zip_extraction_and_xlsx_conversion(
         "onet_soc_crosswalk": lambda v: f"{base}/crosswalk.csv?fmt=csv",
         "gpts_labels": lambda v: f"{base}/gpts/",
         "onet_baseline": lambda v: f"{base}/{onet_source.release_dir(v)}.zip",
-        "onet_soc_2010_crosswalk": lambda v: f"{base}/taxonomy.csv?fmt=csv",
         "economic_index": lambda v: f"{base}/aei/",
+        "onet_soc_2010_crosswalk": lambda v: f"{base}/walk.csv?fmt=csv",
+        "aioe": lambda v: f"{base}/aioe/",
+        "frey_osborne": lambda v: f"{base}/fo/",
+        "working_with_ai": lambda v: f"{base}/wwai/",
+        "gpts_occupations": lambda v: f"{base}/gpts/",
     }
     for name, url in urls.items():
         monkeypatch.setitem(SOURCES, name, replace(SOURCES[name], url=url))
@@ -667,9 +739,22 @@ def test_official_urls_with_zip_extraction_and_xlsx_conversion(
     assert labels["LICENSE"].n_rows is None
     assert manifests["onet_soc_crosswalk"].files[0].n_rows == len(_CROSSWALK[1])
     assert (raw / "onet_baseline/20.1/Task Statements.txt").read_bytes() == baseline
-    assert manifests["onet_soc_2010_crosswalk"].files[0].n_rows == len(_TAXONOMY[1])
     aei = {f.name: f for f in manifests["economic_index"].files}
     assert aei["task_pct_v2.csv"].url_or_path == f"{base}/aei/task_pct_v2.csv"
+
+    aioe = manifests["aioe"].files[0]
+    assert aioe.url_or_path == f"{base}/aioe/Language%20Modeling%20AIOE%20and%20AIIE.xlsx"
+    with (raw / "aioe/main/lm_aioe.csv").open(newline="") as handle:
+        assert list(csv.reader(handle)) == [_AIOE_SHEETS["LM AIOE"][0], *_AIOE_SHEETS["LM AIOE"][1]]
+    assert manifests["frey_osborne"].files[0].url_or_path == (
+        f"{base}/fo/data_tables/automation_risk_soc2018.csv"
+    )
+    assert [f.name for f in manifests["working_with_ai"].files] == [
+        "soc_ai_applicability_scores.csv",
+        "LICENSE.txt",
+    ]
+    assert manifests["gpts_occupations"].files[0].n_rows == len(_OCC_LEVEL[1])
+    assert manifests["onet_soc_2010_crosswalk"].files[0].n_rows == len(_CROSSWALK_2010[1])
     assert _leftovers(data) == []
 
 
@@ -824,6 +909,53 @@ def test_official_urls_follow_the_version() -> None:
         "https://raw.githubusercontent.com/openai/GPTs-are-GPTs/main/data/automation_gpt4_human_labels.tsv",
         "https://raw.githubusercontent.com/openai/GPTs-are-GPTs/main/LICENSE",
     ]
+    measures = {
+        name: [get_source(name).official_url(v, s) for s in get_source(name).files(v)]
+        for name, v in (
+            ("aioe", "main"),
+            ("frey_osborne", "main"),
+            ("working_with_ai", "main"),
+            ("gpts_occupations", "v1.0"),
+            ("onet_soc_2010_crosswalk", "2019"),
+        )
+    }
+    assert measures == {
+        "aioe": [
+            "https://raw.githubusercontent.com/AIOE-Data/AIOE/main/"
+            "Language%20Modeling%20AIOE%20and%20AIIE.xlsx"
+        ],
+        "frey_osborne": [
+            "https://raw.githubusercontent.com/ignaciourbina/labor-force/main/"
+            "data_tables/automation_risk_soc2018.csv"
+        ],
+        "working_with_ai": [
+            "https://raw.githubusercontent.com/microsoft/working-with-ai/main/"
+            "soc_ai_applicability_scores.csv",
+            "https://raw.githubusercontent.com/microsoft/working-with-ai/main/LICENSE.txt",
+        ],
+        "gpts_occupations": [
+            "https://raw.githubusercontent.com/openai/GPTs-are-GPTs/v1.0/data/occ_level.csv"
+        ],
+        "onet_soc_2010_crosswalk": [
+            "https://www.onetcenter.org/taxonomy/2019/walk/2010_to_2019_Crosswalk.csv?fmt=csv"
+        ],
+    }
+
+
+def test_a_workbook_without_the_named_sheet_fails_and_leaves_nothing(
+    tmp_path: Path, server: Server, mirror: dict[str, int]
+) -> None:
+    (server.root / _AIOE).write_bytes(_workbook({"LM AIIE": _AIOE_SHEETS["LM AIIE"]}))
+    data = tmp_path / "data"
+    for origin in (server.url, server.root):
+        with pytest.raises(FetchError) as caught:
+            fetch(["aioe"], data_dir=data, mirror=origin, progress=False)
+        assert str(caught.value) == (
+            "got a workbook without the sheet 'LM AIOE' (sheets: 'LM AIIE'), expected the "
+            "file lm_aioe.csv of source aioe main"
+        )
+    assert not (data / "raw/aioe/main").exists()
+    assert _leftovers(data) == []
 
 
 def test_unknown_source_and_malformed_version_are_config_errors(tmp_path: Path) -> None:
@@ -876,13 +1008,18 @@ def test_fetch_everything_from_the_shared_mirror(tmp_path: Path) -> None:
     assert rows["Occupation Data.txt"] == 1_016
     assert rows["full_labelset.tsv"] == 9_586
     assert rows["automation_gpt4_human_labels.tsv"] == 9_586
+    assert rows["lm_aioe.csv"] == 774
+    assert rows["automation_risk_soc2018.csv"] == 732
+    assert rows["soc_ai_applicability_scores.csv"] == 785
+    assert rows["occ_level.csv"] == 459
+    assert rows["onet_soc_2010_to_2019.csv"] == 1_164
     for manifest in manifests.values():
         source = get_source(manifest.source)
         required = {s.name for s in source.files(manifest.version) if not s.optional}
         assert required <= {f.name for f in manifest.files}
         specs = {s.name: s for s in source.files(manifest.version)}
         for item in manifest.files:
-            if item.n_rows is None:
+            if item.n_rows is None or specs[item.name].mirror_workbook:
                 continue
             # No field of the mirror spans lines: data rows are the lines after the header.
             lines = (_SHARED / specs[item.name].mirror_path).read_bytes().count(b"\n")

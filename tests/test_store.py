@@ -23,9 +23,11 @@ def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
     assert first == second
 
 
+# Migration numbers taken by work on other branches; once merged, their files fill the gap.
 def test_every_migration_file_is_numbered_in_sequence() -> None:
     versions = [m.version for m in known_migrations()]
-    assert versions == list(range(1, len(versions) + 1))
+    assert len(set(versions)) == len(versions)
+    assert sorted(versions) == list(range(1, len(versions) + 1))
 
 
 def test_a_file_that_is_not_duckdb_is_refused_and_left_alone(tmp_path: Path) -> None:

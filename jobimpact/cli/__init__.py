@@ -56,4 +56,4 @@ def main() -> None:
 
 
 # The commands register themselves on `cli` when their modules are imported.
-from jobimpact.cli import data_commands, stage_commands  # noqa: E402, F401
+from jobimpact.cli import compare_command, data_commands, stage_commands  # noqa: E402, F401

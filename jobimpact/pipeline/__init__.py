@@ -16,6 +16,7 @@ embed              :func:`run_embed`                     :class:`EmbedResult`
 cluster            :func:`run_cluster`                   :class:`ClusterResult`
 aggregate          :func:`run_aggregate`                 :class:`AggregateResult`
 validate           :func:`run_validate`                  :class:`ValidateResult`
+compare            :func:`run_compare`                   :class:`CompareResult`
 all of them        :func:`run`                           :class:`RunSummary`
 =================  ====================================  ==========================
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from jobimpact.pipeline.aggregate import AggregateResult, run_aggregate
 from jobimpact.pipeline.calibrate import CalibrateResult, apply_head, export_head, run_calibrate
+from jobimpact.pipeline.compare import CompareResult, run_compare
 from jobimpact.pipeline.families import ClusterResult, EmbedResult, run_cluster, run_embed
 from jobimpact.pipeline.ingest import IngestResult, run_ingest
 from jobimpact.pipeline.run import STAGES, RunSummary, make_embedder, make_scorer, run
@@ -35,6 +37,7 @@ __all__ = [
     "AggregateResult",
     "CalibrateResult",
     "ClusterResult",
+    "CompareResult",
     "EmbedResult",
     "IngestResult",
     "RunSummary",
@@ -49,6 +52,7 @@ __all__ = [
     "run_aggregate",
     "run_calibrate",
     "run_cluster",
+    "run_compare",
     "run_embed",
     "run_ingest",
     "run_score",

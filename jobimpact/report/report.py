@@ -145,6 +145,8 @@ class Report:
             figures["reliability"] = plots.reliability_curve(
                 validation["reliability"], source=source
             )
+        if summary["comparison"]["available"]:
+            figures.update(_comparison_figures(summary["comparison"], source))
         return figures
 
     def to_html(self) -> str:
@@ -183,6 +185,43 @@ class Report:
             f'<iframe srcdoc="{page}" title="{html.escape(self.summary["title"])}" '
             'style="width: 100%; height: 900px; border: 1px solid #ccc;"></iframe>'
         )
+
+
+def _comparison_figures(section: dict[str, Any], source: str) -> dict[str, Figure]:
+    """The heat map and the small multiples of the "How this compares" section."""
+    from jobimpact.report.comparison import correlation_matrix
+    from jobimpact.report.comparison_plots import comparison_scatter, correlation_heatmap
+    from jobimpact.report.sections import as_float
+
+    measures, correlations = section["measures"], section["correlations"]
+    cited = f"{source} Published measures: as cited in section 8."
+    matrices = {
+        title: correlation_matrix(correlations, measures, method="spearman", weights=weights)
+        for title, weights in (("unweighted", "none"), ("employment-weighted", "employment"))
+    }
+    coverage = section["coverage"]
+    counterparts = dict(zip(coverage["measure"], coverage["counterpart"], strict=True))
+    spearman: dict[str, tuple[float | None, int]] = {}
+    for measure in measures:
+        row = correlations[
+            (correlations["x"] == counterparts[measure])
+            & (correlations["y"] == measure)
+            & (correlations["method"] == "spearman")
+            & (correlations["weights"] == "none")
+        ]
+        value = as_float(row["value"].iloc[0]) if not row.empty else None
+        spearman[measure] = (value, int(row["n"].iloc[0]) if not row.empty else 0)
+    return {
+        "compare_heatmap": correlation_heatmap(matrices, section["labels"], source=cited),
+        "compare_scatter": comparison_scatter(
+            section["pairs"],
+            measures,
+            labels=section["labels"],
+            counterparts=counterparts,
+            spearman=spearman,
+            source=cited,
+        ),
+    }
 
 
 def _formats(formats: Sequence[str]) -> list[str]:

@@ -21,16 +21,18 @@ import numpy as np
 import pandas as pd
 
 from jobimpact import __version__
-from jobimpact.aggregate import QUADRANTS, task_weights
+from jobimpact.aggregate import QUADRANTS
+from jobimpact.drivers import task_drivers, with_weight_shares
 from jobimpact.errors import ConfigError
 from jobimpact.report import sections
+from jobimpact.report.comparison import comparison
 from jobimpact.report.sections import as_float
+from jobimpact.store.scores import occupation_tasks
 
 __all__ = ["TOP_N", "summarize", "summarize_store"]
 
-# Occupations in each top list, and tasks shown as the drivers of each occupation's score.
+# Occupations in each top list.
 TOP_N = 10
-N_DRIVERS = 3
 # Exposure thresholds of the headline (Eloundou et al.: share of workers with >= 10% / 50%).
 EXPOSURE_THRESHOLDS = (0.1, 0.5)
 N_WAGE_BINS = 10
@@ -77,14 +79,6 @@ SELECT (SELECT count(*) FROM tasks) AS n_tasks,
        (SELECT count(*) FROM occupation_overview WHERE n_tasks > 0) AS n_occupations,
        (SELECT matched_employment FROM employment_coverage) AS employment,
        (SELECT total_employment FROM employment_coverage) AS oews_employment
-"""
-SELECT_TASK_MEASURES = """
-SELECT m.task_id, t.onet_soc_code, t.task, t.task_type, t.importance, t.relevance,
-       m.beta, m.displacement, m.creation, m.scored_at
-FROM task_measures AS m
-JOIN tasks AS t USING (task_id)
-WHERE m.model_id = ? AND m.rubric_hash = ? AND m.head_id = ?
-  AND t.onet_soc_code IN (SELECT unnest(?::VARCHAR[]))
 """
 
 
@@ -149,10 +143,10 @@ def summarize(
     Returns
     -------
     dict
-        ``title``, ``generated_at``, ``jobimpact_version``, ``store``, ``focus``,
-        ``scoring``, ``coverage``, ``headline``, ``occupations`` (DataFrame),
-        ``major_groups`` (DataFrame), ``wage_bins`` (DataFrame), ``families``,
-        ``top_lists``, ``validation``, ``provenance``.
+        ``title``, ``generated_at``, ``jobimpact_version``, ``store``, ``focus``, ``scoring``,
+        ``coverage``, ``headline``, ``occupations``, ``major_groups``, ``wage_bins`` (the
+        three DataFrames), ``families``, ``top_lists``, ``validation``, ``comparison``
+        (the latest stored, of the whole roll-up), ``provenance``.
     """
     scoring = _choose_scoring(
         con, db, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id, weighting=weighting
@@ -192,6 +186,7 @@ def summarize(
         "families": families,
         "top_lists": _top_lists(con, occupations, keys, weighting=weighting),
         "validation": sections.validation(con, keys),
+        "comparison": comparison(con, [*keys, weighting], weighting=weighting),
         "provenance": provenance,
     }
 
@@ -417,30 +412,9 @@ def _top_lists(
         "at_risk": (at_risk.head(TOP_N), "displacement"),
     }
     codes = sorted({code for frame, _ in lists.values() for code in frame["onet_soc_code"]})
-    tasks = con.execute(SELECT_TASK_MEASURES, [*keys, codes]).df()
-    if not tasks.empty:
-        # The latest prompt wins when a task's text was scored twice, as in the roll-up.
-        tasks = tasks.sort_values("scored_at").drop_duplicates("task_id", keep="last")
-        weights = task_weights(tasks, weighting=weighting)  # type: ignore[arg-type]
-        share = weights / weights.groupby(tasks["onet_soc_code"]).transform("sum")
-        tasks = tasks.assign(weight_share=share)
+    tasks = with_weight_shares(occupation_tasks(con, keys, codes), weighting=weighting)
     result: dict[str, Any] = {"n": TOP_N}
     for name, (frame, measure) in lists.items():
         result[name] = frame.reset_index(drop=True)
-        result[f"{name}_drivers"] = _drivers(tasks, frame["onet_soc_code"], measure)
+        result[f"{name}_drivers"] = task_drivers(tasks, frame["onet_soc_code"], measure)
     return result
-
-
-def _drivers(tasks: pd.DataFrame, codes: pd.Series, measure: str) -> dict[str, pd.DataFrame]:
-    """Per occupation, the tasks that add most to its weighted mean of ``measure``."""
-    drivers: dict[str, pd.DataFrame] = {}
-    if tasks.empty:
-        return drivers
-    ranked = tasks.assign(
-        value=tasks[measure], contribution=tasks[measure] * tasks["weight_share"]
-    ).sort_values("contribution", ascending=False)
-    for code, group in ranked[ranked["onet_soc_code"].isin(set(codes))].groupby("onet_soc_code"):
-        drivers[str(code)] = group.head(N_DRIVERS)[
-            ["task_id", "task", "value", "weight_share", "contribution"]
-        ].reset_index(drop=True)
-    return drivers

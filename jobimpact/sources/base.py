@@ -24,9 +24,11 @@ class FileSpec:
     Parameters
     ----------
     name
-        File name stored under ``data/raw/<source>/<version>/``; the same as the mirror's.
+        File name stored under ``data/raw/<source>/<version>/``; the same as the mirror's,
+        except that a workbook is stored as CSV under a ``.csv`` name.
     mirror_path
-        Path of the file relative to the root of a mirror laid out like ``shared/data``.
+        Path of the file relative to the root of a mirror laid out like ``shared/data``;
+        a path ending in ``.xlsx`` (for a ``.csv`` name) is a workbook converted to CSV.
     columns
         Columns the header must contain; empty for a file that is not a table.
     optional
@@ -36,9 +38,11 @@ class FileSpec:
     member
         Member to extract when the official download is a zip archive.
     xlsx
-        The official file is a workbook whose first sheet is converted to CSV.
+        The official file is a workbook whose first sheet (or ``sheet``) is converted to CSV.
     header_scan
         How many leading rows may hold the header (a workbook may start with a title block).
+    sheet
+        The worksheet to convert, by name; the first one when None.
     """
 
     name: str
@@ -49,6 +53,12 @@ class FileSpec:
     member: str | None = None
     xlsx: bool = False
     header_scan: int = 1
+    sheet: str | None = None
+
+    @property
+    def mirror_workbook(self) -> bool:
+        """The mirror holds this file as a workbook, to convert like the official one."""
+        return self.mirror_path.endswith(".xlsx") and not self.name.endswith(".xlsx")
 
     @property
     def delimiter(self) -> str:

@@ -63,8 +63,9 @@ def extract_member(
     return target
 
 
-def xlsx_to_csv(workbook: Path, target: Path, *, what: str) -> None:
-    """Write the first sheet of ``workbook`` as UTF-8 CSV laid out like the data mirror.
+def xlsx_to_csv(workbook: Path, target: Path, *, what: str, sheet: str | None = None) -> None:
+    """Write the first sheet (or ``sheet``) of ``workbook`` as UTF-8 CSV laid out like the
+    data mirror.
 
     Rows are written as they are, padded to the widest row; blank cells of the first row are
     named ``Unnamed: <i>`` as the mirror's conversion did, so both read the same way.
@@ -77,11 +78,14 @@ def xlsx_to_csv(workbook: Path, target: Path, *, what: str) -> None:
         The CSV file to write.
     what
         What the workbook should be, for error messages.
+    sheet
+        Name of the worksheet to convert; the first one when None.
 
     Raises
     ------
     FetchError
-        When openpyxl is not installed or the file is not a readable workbook.
+        When openpyxl is not installed, the file is not a readable workbook, or it has no
+        sheet of that name.
     """
     try:
         import openpyxl
@@ -94,7 +98,13 @@ def xlsx_to_csv(workbook: Path, target: Path, *, what: str) -> None:
     try:
         book = openpyxl.load_workbook(workbook, read_only=True, data_only=True)
         try:
-            rows = [_csv_cells(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+            if sheet is not None and sheet not in book.sheetnames:
+                found = ", ".join(repr(name) for name in book.sheetnames)
+                raise FetchError(
+                    f"got a workbook without the sheet {sheet!r} (sheets: {found}), expected {what}"
+                )
+            chosen = book[sheet] if sheet is not None else book.worksheets[0]
+            rows = [_csv_cells(row) for row in chosen.iter_rows(values_only=True)]
         finally:
             book.close()
     except (

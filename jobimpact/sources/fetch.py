@@ -321,7 +321,10 @@ class _LocalMirror:
             if spec.optional:
                 return None
             raise FetchError(f"got no file {path}, expected {job.what(spec)} in mirror {self.root}")
-        shutil.copyfile(path, target)
+        if spec.mirror_workbook:
+            xlsx_to_csv(path, target, what=job.what(spec), sheet=spec.sheet)
+        else:
+            shutil.copyfile(path, target)
         return str(path)
 
 
@@ -337,7 +340,17 @@ class _HttpMirror:
 
     def get(self, job: _Job, spec: FileSpec, target: Path) -> str | None:
         """Download the file at the mirror's base URL plus its quoted relative path."""
-        return _download_file(job, spec, f"{self.base}/{quote(spec.mirror_path)}", target)
+        url = f"{self.base}/{quote(spec.mirror_path)}"
+        if not spec.mirror_workbook:
+            return _download_file(job, spec, url, target)
+        workbook = target.with_name(f"{target.name}.xlsx")
+        try:
+            if _download_file(job, spec, url, workbook) is None:
+                return None
+            xlsx_to_csv(workbook, target, what=job.what(spec), sheet=spec.sheet)
+        finally:
+            workbook.unlink(missing_ok=True)
+        return url
 
 
 class _Official:
@@ -377,7 +390,7 @@ class _Official:
                 return None
             fetched, where = member, f"{where}#{spec.member}"
         if spec.xlsx:
-            xlsx_to_csv(fetched, target, what=what)
+            xlsx_to_csv(fetched, target, what=what, sheet=spec.sheet)
         else:
             os.replace(fetched, target)
         return where

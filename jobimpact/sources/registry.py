@@ -4,20 +4,40 @@ from __future__ import annotations
 
 from jobimpact.errors import ConfigError
 from jobimpact.sources import (
+    aioe,
     crosswalk,
+    crosswalk_2010,
     economic_index,
+    frey_osborne,
+    gpts_occupations,
     labels,
     oews,
     onet,
     onet_baseline,
     soc,
-    taxonomy,
+    working_with_ai,
 )
 from jobimpact.sources.base import Source
 
+# The sources ingest reads (the current release, employment, the crosswalks, and the earlier
+# release new work is judged against), then the reference labels and observed use the heads
+# learn from, then the published occupation measures that `jobimpact compare` reads.
 SOURCES: dict[str, Source] = {
     module.SOURCE.name: module.SOURCE
-    for module in (onet, oews, crosswalk, soc, labels, onet_baseline, taxonomy, economic_index)
+    for module in (
+        onet,
+        oews,
+        crosswalk,
+        soc,
+        onet_baseline,
+        crosswalk_2010,
+        labels,
+        economic_index,
+        aioe,
+        frey_osborne,
+        working_with_ai,
+        gpts_occupations,
+    )
 }
 
 

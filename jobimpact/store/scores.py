@@ -194,6 +194,27 @@ def task_measures(con: duckdb.DuckDBPyConnection, scoring: ScoringKey) -> pd.Dat
     return frame
 
 
+# The tasks of some occupations with one scoring's measures and the inputs of their weights
+# (one row per task: the latest prompt wins, as in the roll-up).
+SELECT_OCCUPATION_TASKS = """
+SELECT m.*, t.onet_soc_code, t.task, t.task_type, t.importance, t.relevance
+FROM task_measures AS m JOIN tasks AS t USING (task_id)
+WHERE m.model_id = ? AND m.rubric_hash = ? AND m.head_id = ?
+  AND t.onet_soc_code IN (SELECT unnest(?::VARCHAR[]))
+QUALIFY row_number() OVER (PARTITION BY m.task_id ORDER BY m.scored_at DESC) = 1
+"""
+
+
+def occupation_tasks(
+    con: duckdb.DuckDBPyConnection, keys: Sequence[str], codes: Sequence[str]
+) -> pd.DataFrame:
+    """The scored tasks of the occupations ``codes`` under the scoring ``keys`` (model,
+    rubric, head): text, type, ratings and measures, one row per task (the latest prompt
+    wins when a task's text was scored twice, as in the roll-up)."""
+    tasks: pd.DataFrame = con.execute(SELECT_OCCUPATION_TASKS, [*keys[:3], list(codes)]).df()
+    return tasks
+
+
 SELECT_OCCUPATION_EMPLOYMENT = """
 SELECT onet_soc_code, n_tasks AS n_tasks_total, employment FROM occupation_overview
 """
