@@ -150,9 +150,10 @@ def summarize(
     -------
     dict
         ``title``, ``generated_at``, ``jobimpact_version``, ``store``, ``focus``,
-        ``scoring``, ``coverage``, ``headline``, ``occupations`` (DataFrame),
-        ``major_groups`` (DataFrame), ``wage_bins`` (DataFrame), ``families``,
-        ``top_lists``, ``validation``, ``provenance``.
+        ``scoring`` (with ``answers``, ``text_answers`` and ``text_tasks``: zero-shot
+        answers, and those read from the model's text), ``coverage``, ``headline``,
+        ``occupations`` (DataFrame), ``major_groups`` (DataFrame), ``wage_bins``
+        (DataFrame), ``families``, ``top_lists``, ``validation``, ``provenance``.
     """
     scoring = _choose_scoring(
         con, db, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id, weighting=weighting
@@ -179,6 +180,8 @@ def summarize(
     families = sections.families(con, keys)
     provenance = sections.provenance(con, scoring, families.get("clustering"))
     scoring["backend"] = ", ".join(provenance["backends"]) or "unknown"
+    # Answers read from the model's text have P(Yes) 0 or 1: the method section says so.
+    scoring.update(provenance["answer_sources"])
     return {
         "title": title or _default_title(focus),
         "generated_at": datetime.now(UTC).replace(microsecond=0),
