@@ -71,8 +71,8 @@ class QuestionScore:
     """The answer to one question.
 
     Every answer is checked when it is made, whatever backend makes it, so that a
-    non-finite or impossible value becomes a :class:`ScoringError` of its batch and never
-    reaches the store.
+    non-finite or impossible value becomes a :class:`ScoringError` (its task or batch
+    fails) and never reaches the store.
 
     Attributes
     ----------
