@@ -341,7 +341,7 @@ def fit_head(
     feature_spec: str,
     labels_name: str,
     labels_sha256: str,
-    questions: Questions = tuple(TARGETS),
+    questions: Questions | None = None,
     n_folds: int = 5,
     cs: Sequence[float] = DEFAULT_CS,
     random_state: int = 0,
@@ -355,9 +355,10 @@ def fit_head(
     labels : DataFrame
         Rows aligned with ``features``: ``onet_soc_code`` and the label columns named by
         :data:`TARGETS` (``human``, ``gpt4_automation``).
-    questions : sequence of str, or mapping of str to str
+    questions : sequence of str, or mapping of str to str, optional
         Rubric questions to learn: keys that are role names of :data:`TARGETS`, or a
-        mapping of question key → role (for rubrics with other keys).
+        mapping of question key → role (for rubrics with other keys). By default every
+        role whose target column ``labels`` fills.
     n_folds : int
         Outer folds, grouped by occupation.
     cs : sequence of float
@@ -369,7 +370,7 @@ def fit_head(
         The head, and ``task_id`` (when in ``labels``) with out-of-fold P(Yes) per question.
     """
     sklearn = require("sklearn", purpose="calibration heads")
-    roles = question_roles(questions)
+    roles = question_roles(questions if questions is not None else _labelled_roles(labels))
     _check_fit_inputs(features, labels, roles, n_folds)
     codes = labels["onet_soc_code"].astype(str).to_numpy()
     folds = assign_folds(list(codes), n_folds, random_state)
@@ -415,6 +416,15 @@ def fit_head(
     if "task_id" in labels:
         oof.insert(0, "task_id", labels["task_id"].to_numpy())
     return head, oof.reset_index(drop=True)
+
+
+def _labelled_roles(labels: pd.DataFrame) -> list[str]:
+    """The roles whose target column the labels fill."""
+    return [
+        role
+        for role, target in TARGETS.items()
+        if target.column in labels and labels[target.column].notna().any()
+    ]
 
 
 def _target_weight(target: Target, labels: pd.DataFrame) -> FloatArray | None:

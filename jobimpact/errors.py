@@ -17,7 +17,12 @@ boundary where they happen (DuckDB in ``store/``, HTTP in the backends, file wri
     ├── StoreError         the DuckDB store cannot be opened, migrated, read or written
     ├── OutputError        an output file (report, export, head) cannot be written
     ├── ScoringError       a scoring backend or model failed
+    │   └── ScoringRefusedError  a server refuses the requests themselves: stop the run
     └── EmbeddingError     an embedding model failed or returned unusable vectors
+
+A backend that scores only part of a batch raises
+:class:`jobimpact.scoring.base.IncompleteBatchError` (a ScoringError holding the scores
+it did get).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "NotReadyError",
     "OutputError",
     "ScoringError",
+    "ScoringRefusedError",
     "StoreError",
 ]
 
@@ -68,6 +74,12 @@ class OutputError(JobImpactError):
 
 class ScoringError(JobImpactError):
     """A scoring backend or model failed."""
+
+
+class ScoringRefusedError(ScoringError):
+    """A server refuses the requests themselves (a 4xx that will not change, a model that
+    thinks before it answers): scoring further batches cannot help, so the run stops.
+    The message says what came back and what to do."""
 
 
 class EmbeddingError(JobImpactError):

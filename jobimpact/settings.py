@@ -27,6 +27,8 @@ formats               JOBIMPACT_FORMATS           html,pdf
 http_base_url         JOBIMPACT_HTTP_BASE_URL     none
 http_model            JOBIMPACT_HTTP_MODEL        none
 http_api_key          JOBIMPACT_HTTP_API_KEY      none (never stored or printed)
+http_endpoint         JOBIMPACT_HTTP_ENDPOINT     chat (or completions)
+logprobs              JOBIMPACT_LOGPROBS          true (false: answers read from text)
 ====================  ==========================  =====================================
 """
 
@@ -80,6 +82,8 @@ class Settings:
     http_base_url: str | None = None
     http_model: str | None = None
     http_api_key: str | None = field(default=None, repr=False)
+    http_endpoint: str = "chat"
+    logprobs: bool = True
 
     @classmethod
     def resolve(cls, environ: Mapping[str, str] | None = None, **arguments: Any) -> Settings:
@@ -142,6 +146,8 @@ def _convert(name: str, kind: Any, value: Any, *, source: str) -> Any:
         if number < 1:
             raise ConfigError(f"{source}: got {number}, expected a positive integer")
         return number
+    if text == "bool":
+        return _boolean(value, source=source)
     if text.startswith("tuple"):
         items = value.split(",") if isinstance(value, str) else list(value)
         parts = tuple(str(item).strip() for item in items if str(item).strip())
@@ -149,3 +155,17 @@ def _convert(name: str, kind: Any, value: Any, *, source: str) -> Any:
             raise ConfigError(f"{source}: got {value!r}, expected a comma-separated list")
         return parts
     return str(value)
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _boolean(value: Any, *, source: str) -> bool:
+    """A bool, or one of true/false, yes/no, on/off, 1/0 (any case)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"{source}: got {value!r}, expected true or false")

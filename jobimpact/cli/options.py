@@ -65,6 +65,21 @@ model_option = setting(
     "model", "--model", help="Registered model name, folder, .gguf file, hub id or server model."
 )
 batch_size_option = setting("batch_size", "--batch-size", type=int, help="Tasks per batch.")
+endpoint_option = setting(
+    "http_endpoint",
+    "--endpoint",
+    type=click.Choice(["chat", "completions"]),
+    help="HTTP backend: /chat/completions (chat template) or /completions (plain prompt).",
+)
+no_logprobs_option = click.option(
+    "--no-logprobs",
+    "logprobs",
+    flag_value=False,
+    default=None,
+    help="HTTP backend, for servers without log-probabilities: ask for none and read each "
+    "answer from the text (P(Yes) 0 or 1, stored with method 'zero-shot-text'). "
+    f"[env: ${env_name('logprobs')}=false]",
+)
 embedder_option = setting("embedder", "--embedder", help="Embedding backend.")
 embedding_model_option = setting(
     "embedding_model",

@@ -19,6 +19,7 @@ from jobimpact.cli.options import (
     db_option,
     embedder_option,
     embedding_model_option,
+    endpoint_option,
     formats_option,
     head_choice,
     head_id_option,
@@ -26,6 +27,7 @@ from jobimpact.cli.options import (
     mirror_option,
     model_id_option,
     model_option,
+    no_logprobs_option,
     out_dir_option,
     rubric_hash_option,
     sample_option,
@@ -67,6 +69,8 @@ def _labels(labels: Path | None, settings: Settings) -> Path:
 @db_option
 @backend_option
 @model_option
+@endpoint_option
+@no_logprobs_option
 @setting("rubric", "--rubric", help="Rubric name or TOML file.")
 @click.option(
     "--questions",
@@ -102,6 +106,8 @@ def score(
 
     When a calibration head exists for the model (fitted with `jobimpact calibrate`, or
     shipped for the default model), it also scores the new tasks from their features.
+    Exits 1 when there were tasks to score and none could be, or when the server refuses
+    the requests themselves.
     """
     from jobimpact.pipeline import make_scorer, run_score
 
@@ -134,6 +140,11 @@ def score(
         f"{result.already_scored:,} already scored, {result.failed:,} failed "
         f"(of {result.selected:,} selected)"
         + (f"; calibrated by head {result.head_id}" if result.head_id else "")
+        + (
+            f"; {result.text_answers:,} answers read from text, not log-probabilities"
+            if result.text_answers
+            else ""
+        )
     )
 
 
@@ -404,13 +415,16 @@ def _integers(option: str, text: str | None) -> list[int] | None:
 @sample_option
 @backend_option
 @model_option
+@endpoint_option
+@no_logprobs_option
 @embedder_option
 @out_dir_option
 @formats_option
 @batch_size_option
 def run(**options: Any) -> None:
     """Fetch, ingest, score, embed, cluster, aggregate, validate and report in one go;
-    rerun to resume (every stage skips work already done)."""
+    rerun to resume (every stage skips work already done). Stops with exit 1 when
+    scoring had tasks to score and scored none."""
     from tqdm import tqdm
 
     from jobimpact.pipeline import STAGES

@@ -49,8 +49,12 @@ def make_scorer(settings: Settings, **options: Any) -> Scorer:
         params.setdefault("model", settings.model or settings.http_model)
         params.setdefault("base_url", settings.http_base_url)
         params.setdefault("api_key", settings.http_api_key)
+        params.setdefault("endpoint", settings.http_endpoint)
     elif settings.model is not None:
         params.setdefault("model", settings.model)
+    if not settings.logprobs:
+        # Only backends that can read answers from text take it; others refuse it by name.
+        params.setdefault("logprobs", False)
     if settings.backend == "transformers":
         params.setdefault("cache_dir", settings.cache_dir)
     return get_backend(settings.backend, **{k: v for k, v in params.items() if v is not None})
@@ -153,9 +157,11 @@ def _score(settings: Settings, scorer: Scorer, progress: Progress) -> str:
         batch_size=settings.batch_size,
         progress=lambda done, total: progress("score", done, total),
     )
+    text = f", {scored.text_answers:,} answers read from text" if scored.text_answers else ""
     return (
         f"{scored.scored:,} tasks scored, {scored.already_scored:,} already scored, "
-        f"{scored.failed:,} failed; calibration head {scored.head_id or 'none (zero-shot)'}"
+        f"{scored.failed:,} failed{text}; calibration head "
+        f"{scored.head_id or 'none (zero-shot)'}"
     )
 
 

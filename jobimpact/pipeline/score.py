@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from jobimpact.errors import ConfigError, ScoringError
+from jobimpact.errors import ConfigError, ScoringError, ScoringRefusedError
 
 if TYPE_CHECKING:
     from jobimpact.calibration import CalibrationHead
-    from jobimpact.scoring.base import Scorer
+    from jobimpact.scoring.base import Scorer, TaskScore
 
 __all__ = ["ScoreResult", "resolve_occupations", "run_score", "select_tasks"]
 
@@ -40,11 +40,14 @@ class ScoreResult:
     run_id : str or None
         None when there was nothing to score.
     selected, already_scored, scored, failed : int
-        Tasks selected, found scored before, scored now, and in batches that failed.
+        Tasks selected, found scored before, scored now, and failed now.
     head_id : str
         The calibration head that also scored the new tasks, '' for none.
     expanded : mapping of str to tuple of str
         Each SOC code given in ``occupations`` and the O*NET-SOC codes it stood for.
+    text_answers : int
+        Answers of the tasks scored now that were read from the model's text, not from
+        probabilities (stored with ``method = 'zero-shot-text'``).
     """
 
     run_id: str | None
@@ -56,6 +59,7 @@ class ScoreResult:
     failed: int
     head_id: str = ""
     expanded: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    text_answers: int = 0
 
 
 def resolve_occupations(
@@ -257,9 +261,24 @@ def run_score(
 
     Each batch is written in its own short transaction, so an interrupted run loses at most
     the batch in flight and a rerun picks up where it stopped; ``force`` scores again.
-    A batch the backend fails on is recorded in ``scoring_failures`` and skipped. When a
-    calibration head exists for the model and rubric (stored, or shipped with jobimpact),
-    it scores the new tasks from their features as well.
+    Tasks the backend fails on are recorded in ``scoring_failures`` with the reason and
+    skipped; the other tasks of their batch are stored. Every answer is checked before it
+    is written (P(Yes) and answer mass finite and in [0, 1], features finite), whatever
+    the backend. When a calibration head exists for the model and rubric (stored, or
+    shipped with jobimpact), it scores the new tasks from their features as well.
+
+    Answers read from the model's text rather than from probabilities are counted
+    (``runs.counts.text_answers``, :attr:`ScoreResult.text_answers`) and, unless the
+    backend was asked to read text only, warned about.
+
+    Raises
+    ------
+    ScoringRefusedError
+        When the backend's server refuses the requests themselves; what was scored before
+        is kept, and the run is recorded as failed.
+    ScoringError
+        When there were tasks to score and none could be: the run is recorded as failed
+        and the reasons are in ``scoring_failures``.
 
     Parameters
     ----------
@@ -333,20 +352,64 @@ def _score_todo(
         "force": force,
         "selected": result.selected,
         "head_id": result.head_id,
+        "answers_from_text": scorer.answers_from_text,
     }
-    scored = failed = 0
+    total = _BatchOutcome()
     with stage_run(db, stage="score", parameters=parameters) as run:
         run.counts = {"selected": result.selected, "already_scored": result.already_scored}
         for start in range(0, len(plan.todo), batch_size):
             batch = plan.tasks.iloc[plan.todo[start : start + batch_size]]
-            if _score_batch(db, scorer, batch, plan.head, run_id=run.run_id):
-                scored += len(batch)
-            else:
-                failed += len(batch)
-            run.counts.update(scored=scored, failed=failed)
+            total.add(_score_batch(db, scorer, batch, plan.head, run_id=run.run_id))
+            run.counts.update(
+                scored=total.scored, failed=total.failed, text_answers=total.text_answers
+            )
             if progress is not None:
-                progress(scored + failed, len(plan.todo))
-    return dataclasses.replace(result, run_id=run.run_id, scored=scored, failed=failed)
+                progress(total.scored + total.failed, len(plan.todo))
+        if total.scored == 0:
+            raise ScoringError(
+                f"{scorer.model_id}: got 0 of {len(plan.todo):,} tasks scored, expected at "
+                f"least one; first reason: {total.first_failure} (every reason: "
+                f"scoring_failures, run {run.run_id})"
+            )
+    _warn_text_answers(scorer, total)
+    return dataclasses.replace(
+        result,
+        run_id=run.run_id,
+        scored=total.scored,
+        failed=total.failed,
+        text_answers=total.text_answers,
+    )
+
+
+@dataclass
+class _BatchOutcome:
+    """Tasks scored and failed, answers read from text, and the first failure's reason."""
+
+    scored: int = 0
+    failed: int = 0
+    text_answers: int = 0
+    answers: int = 0
+    first_failure: str | None = None
+
+    def add(self, other: _BatchOutcome) -> None:
+        self.scored += other.scored
+        self.failed += other.failed
+        self.text_answers += other.text_answers
+        self.answers += other.answers
+        self.first_failure = self.first_failure or other.first_failure
+
+
+def _warn_text_answers(scorer: Scorer, total: _BatchOutcome) -> None:
+    """Say how many answers came from text when probabilities were asked for."""
+    if total.text_answers and not scorer.answers_from_text:
+        log.warning(
+            "%s: %d of %d answers were read from the text, not from log-probabilities (the "
+            "server sent none for them): their P(Yes) is 0 or 1, stored with method "
+            "'zero-shot-text' and answer_mass NULL",
+            scorer.model_id,
+            total.text_answers,
+            total.answers,
+        )
 
 
 def _score_batch(
@@ -356,34 +419,107 @@ def _score_batch(
     head: CalibrationHead | None,
     *,
     run_id: str,
-) -> bool:
-    """Score and store one batch; record it as failed and return False on a ScoringError."""
-    from jobimpact.pipeline.calibrate import calibrated_rows
-    from jobimpact.scoring.base import TaskPrompt
-    from jobimpact.store import open_store
-    from jobimpact.store import scores as store_scores
+) -> _BatchOutcome:
+    """Score one batch, store the tasks that were scored and record the others as failed.
+
+    ScoringRefusedError is not caught: the run stops on it.
+    """
+    from jobimpact.scoring.base import IncompleteBatchError, TaskPrompt
 
     prompts = [
         TaskPrompt(occupation=o, task=t, task_id=str(i))
         for i, o, t in zip(batch["task_id"], batch["occupation"], batch["task"], strict=True)
     ]
+    results: list[TaskScore | None]
     try:
-        results = scorer.score(prompts, batch_size=len(prompts))
+        results = list(scorer.score(prompts, batch_size=len(prompts)))
+        reasons: list[str | None] = [None] * len(results)
+    except IncompleteBatchError as incomplete:
+        results, reasons = incomplete.scores, incomplete.reasons
+    except ScoringRefusedError:
+        raise
     except ScoringError as failure:
-        with open_store(db) as con:
-            store_scores.record_failures(
-                con,
-                run_id=run_id,
-                task_ids=batch["task_id"].tolist(),
-                model_id=scorer.model_id,
-                rubric_hash=scorer.rubric.hash,
-                reason=str(failure),
+        results, reasons = [None] * len(prompts), [str(failure)] * len(prompts)
+    for i, (prompt, scored) in enumerate(zip(prompts, results, strict=True)):
+        problem = _result_problem(scorer.model_id, prompt.task_id, scored)
+        if problem:
+            results[i], reasons[i] = None, problem
+    kept = [i for i, scored in enumerate(results) if scored is not None]
+    failed = [i for i in range(len(results)) if results[i] is None]
+    if failed:
+        _record_failures(db, scorer, batch.iloc[failed], [reasons[i] or "" for i in failed], run_id)
+    answers = [r.answers for r in results if r is not None]
+    if kept:
+        _store(db, scorer, batch.iloc[kept], [r for r in results if r is not None], head, run_id)
+    return _BatchOutcome(
+        scored=len(kept),
+        failed=len(failed),
+        text_answers=sum(a.from_text for task in answers for a in task.values()),
+        answers=sum(len(task) for task in answers),
+        first_failure=reasons[failed[0]] if failed else None,
+    )
+
+
+def _result_problem(model_id: str, task_id: str | None, result: TaskScore | None) -> str:
+    """Why a backend's result must not be stored ('got X, expected Y'), or ''."""
+    import numpy as np
+
+    from jobimpact.scoring.base import answer_problem
+
+    if result is None:
+        return ""
+    for question, answer in result.answers.items():
+        problem = answer_problem(answer.p_yes, answer.answer_mass, from_text=answer.from_text)
+        if problem:
+            return f"{model_id}, task {task_id}, question {question!r}: {problem}"
+    if result.feature is not None:
+        bad = int(np.size(result.feature) - np.isfinite(result.feature).sum())
+        if bad:
+            return (
+                f"{model_id}, task {task_id}: got a feature vector with {bad} non-finite "
+                "values, expected finite numbers"
             )
-        log.warning("batch of %d tasks failed: %s", len(prompts), failure)
-        return False
+    return ""
+
+
+def _record_failures(
+    db: str | Path, scorer: Scorer, batch: pd.DataFrame, reasons: list[str], run_id: str
+) -> None:
+    """Record why each of these tasks could not be scored, in one transaction."""
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+
+    with open_store(db) as con:
+        store_scores.record_failures(
+            con,
+            run_id=run_id,
+            task_ids=batch["task_id"].tolist(),
+            model_id=scorer.model_id,
+            rubric_hash=scorer.rubric.hash,
+            reasons=reasons,
+        )
+    log.warning("%d tasks of a batch failed; first: %s", len(reasons), reasons[0])
+
+
+def _store(
+    db: str | Path,
+    scorer: Scorer,
+    batch: pd.DataFrame,
+    results: list[TaskScore],
+    head: CalibrationHead | None,
+    run_id: str,
+) -> None:
+    """Write the scores (and features, and the head's scores) of these tasks at once."""
+    from jobimpact.pipeline.calibrate import calibrated_rows
+    from jobimpact.store import open_store
+    from jobimpact.store import scores as store_scores
+
     rows = store_scores.task_score_rows(
         batch,
-        [{q: (a.p_yes, a.answer_mass) for q, a in r.answers.items()} for r in results],
+        [
+            {q: (a.p_yes, None if a.from_text else a.answer_mass) for q, a in r.answers.items()}
+            for r in results
+        ],
         model_id=scorer.model_id,
         rubric_hash=scorer.rubric.hash,
         head_id="",
@@ -398,4 +534,3 @@ def _score_batch(
             rows = pd.concat([rows, calibrated_rows(head, featured, run_id=run_id)])
     with open_store(db) as con:
         store_scores.write_score_batch(con, rows, feature_rows)
-    return True

@@ -80,6 +80,16 @@ WHERE (stage = 'score'
 ORDER BY started_at
 """
 
+# Where the zero-shot answers of a scoring came from: probabilities, or the model's text
+# (servers that return no log-probabilities; task_scores.method = 'zero-shot-text').
+COUNT_ANSWER_SOURCES = """
+SELECT count(*) AS answers,
+       count(*) FILTER (WHERE method = 'zero-shot-text') AS text_answers,
+       count(DISTINCT task_id) FILTER (WHERE method = 'zero-shot-text') AS text_tasks
+FROM task_scores
+WHERE model_id = ? AND rubric_hash = ? AND head_id = ''
+"""
+
 
 def families(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[str, Any]:
     """The latest clustering's families with this scoring's measures, map and emerging tasks."""
@@ -198,7 +208,8 @@ def _json(value: Any) -> Any:
 def provenance(
     con: duckdb.DuckDBPyConnection, scoring: dict[str, Any], clustering: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """Rubric, calibration head, data sources and the runs behind the report."""
+    """Rubric, calibration head, data sources, the runs behind the report, and how many
+    zero-shot answers were read from text rather than probabilities (``answer_sources``)."""
     rubric_row = con.execute(SELECT_RUBRIC, [scoring["rubric_hash"]]).fetchone()
     rubric = None
     if rubric_row is not None:
@@ -232,11 +243,20 @@ def provenance(
         }
     )
     sources = con.execute(SELECT_SOURCES).df()
+    counted = con.execute(
+        COUNT_ANSWER_SOURCES, [scoring["model_id"], scoring["rubric_hash"]]
+    ).fetchone()
+    answers, text_answers, text_tasks = counted if counted else (0, 0, 0)
     return {
         "rubric": rubric,
         "head": head,
         "runs": runs,
         "backends": backends,
+        "answer_sources": {
+            "answers": int(answers),
+            "text_answers": int(text_answers),
+            "text_tasks": int(text_tasks),
+        },
         "sources": sources,
         "versions": dict(zip(sources["source"], sources["version"], strict=True)),
     }

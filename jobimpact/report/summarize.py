@@ -143,10 +143,12 @@ def summarize(
     Returns
     -------
     dict
-        ``title``, ``generated_at``, ``jobimpact_version``, ``store``, ``focus``, ``scoring``,
-        ``coverage``, ``headline``, ``occupations``, ``major_groups``, ``wage_bins`` (the
-        three DataFrames), ``families``, ``top_lists``, ``validation``, ``comparison``
-        (the latest stored, of the whole roll-up), ``provenance``.
+        ``title``, ``generated_at``, ``jobimpact_version``, ``store``, ``focus``,
+        ``scoring`` (with ``answers``, ``text_answers`` and ``text_tasks``: zero-shot
+        answers, and those read from the model's text), ``coverage``, ``headline``,
+        ``occupations``, ``major_groups``, ``wage_bins`` (the three DataFrames),
+        ``families``, ``top_lists``, ``validation``, ``comparison`` (the latest stored, of
+        the whole roll-up), ``provenance``.
     """
     scoring = _choose_scoring(
         con, db, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id, weighting=weighting
@@ -171,6 +173,8 @@ def summarize(
     families = sections.families(con, keys)
     provenance = sections.provenance(con, scoring, families.get("clustering"))
     scoring["backend"] = ", ".join(provenance["backends"]) or "unknown"
+    # Answers read from the model's text have P(Yes) 0 or 1: the method section says so.
+    scoring.update(provenance["answer_sources"])
     return {
         "title": title or _default_title(focus),
         "generated_at": datetime.now(UTC).replace(microsecond=0),

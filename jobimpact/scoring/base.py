@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,10 +29,12 @@ from jobimpact.scoring.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
 __all__ = [
     "BACKENDS",
     "ENTRY_POINT_GROUP",
+    "IncompleteBatchError",
     "QuestionScore",
     "Scorer",
     "TaskPrompt",
     "TaskScore",
+    "answer_problem",
     "available_backends",
     "features_to_array",
     "get_backend",
@@ -67,17 +70,61 @@ class TaskPrompt:
 class QuestionScore:
     """The answer to one question.
 
+    Every answer is checked when it is made, whatever backend makes it, so that a
+    non-finite or impossible value becomes a :class:`ScoringError` (its task or batch
+    fails) and never reaches the store.
+
     Attributes
     ----------
     p_yes : float
-        P(Yes) renormalised over the Yes and No answer tokens.
+        P(Yes) renormalised over the Yes and No answer tokens: a finite number in [0, 1].
     answer_mass : float
         Probability the model put on the Yes and No tokens together before
-        renormalising; low values mean the model wanted to say something else.
+        renormalising, in [0, 1]; low values mean the model wanted to say something else.
+        NaN for an answer read from the text (there was no distribution).
+    from_text : bool
+        The answer was read from the generated text, not from probabilities: P(Yes) is
+        then 0 or 1 and ``answer_mass`` NaN. Stored with ``method = 'zero-shot-text'``.
+
+    Raises
+    ------
+    ScoringError
+        When a value is not finite or lies outside [0, 1].
     """
 
     p_yes: float
     answer_mass: float
+    from_text: bool = False
+
+    def __post_init__(self) -> None:
+        problem = answer_problem(self.p_yes, self.answer_mass, from_text=self.from_text)
+        if problem:
+            raise ScoringError(f"answer: {problem}")
+
+
+def answer_problem(p_yes: Any, answer_mass: Any, *, from_text: bool) -> str:
+    """What is wrong with an answer's values ('got X, expected Y'), or '' when nothing is.
+
+    P(Yes) must be a finite number in [0, 1]; the answer mass too, except for an answer
+    read from the text, whose mass is NaN or None (no distribution).
+    """
+    if not _is_probability(p_yes):
+        return f"got P(Yes) {p_yes!r}, expected a finite number in [0, 1]"
+    if from_text:
+        if answer_mass is None or (_is_number(answer_mass) and math.isnan(answer_mass)):
+            return ""
+        return f"got answer mass {answer_mass!r} for a text answer, expected NaN (none)"
+    if not _is_probability(answer_mass):
+        return f"got answer mass {answer_mass!r}, expected a finite number in [0, 1]"
+    return ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
+
+
+def _is_probability(value: Any) -> bool:
+    return _is_number(value) and math.isfinite(value) and 0.0 <= value <= 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +150,28 @@ class TaskScore:
         return {key: a.p_yes for key, a in self.answers.items()}
 
 
+class IncompleteBatchError(ScoringError):
+    """Some tasks of a batch could not be scored; the others were, and are kept.
+
+    A backend raises it instead of returning, so that the answers it did get are not
+    thrown away with the tasks it could not score.
+
+    Attributes
+    ----------
+    scores : list of TaskScore or None
+        One per task of the batch, in input order; None where the task failed.
+    reasons : list of str or None
+        One per task: why it failed (one line), None where it was scored.
+    """
+
+    def __init__(self, scores: Sequence[TaskScore | None], reasons: Sequence[str | None]) -> None:
+        self.scores = list(scores)
+        self.reasons = list(reasons)
+        failed = [reason for reason in self.reasons if reason is not None]
+        first = failed[0] if failed else "no reason given"
+        super().__init__(f"{len(failed)} of {len(self.scores)} tasks failed; first: {first}")
+
+
 class Scorer(ABC):
     """Base class of scoring backends: one abstract method, :meth:`score_batch`.
 
@@ -114,6 +183,9 @@ class Scorer(ABC):
 
     #: Registered backend name, set by :func:`register_backend`.
     backend_name: str = "unregistered"
+    #: True when the backend reads every answer from generated text (no probabilities),
+    #: as the HTTP backend does with ``logprobs=False``.
+    answers_from_text: bool = False
 
     def __init__(self, *, rubric: Rubric | str | None = None) -> None:
         self.rubric = (
@@ -168,6 +240,8 @@ class Scorer(ABC):
 
         Raises
         ------
+        IncompleteBatchError
+            When some tasks could not be scored: it holds the scores of all the others.
         ScoringError
             When a task is empty or the backend returns the wrong number of results.
         """
@@ -180,19 +254,28 @@ class Scorer(ABC):
                     f"task {item.task_id or i}: got an empty occupation or task text, "
                     "expected both non-empty"
                 )
-        out: list[TaskScore] = []
+        out: list[TaskScore | None] = []
+        reasons: list[str | None] = []
         for start in range(0, len(tasks), batch_size):
             chunk = tasks[start : start + batch_size]
-            scores = self.score_batch(chunk)
+            try:
+                scores: Sequence[TaskScore | None] = self.score_batch(chunk)
+                failed: Sequence[str | None] = [None] * len(scores)
+            except IncompleteBatchError as incomplete:
+                # Keep the tasks that were scored and go on with the next chunk.
+                scores, failed = incomplete.scores, incomplete.reasons
             if len(scores) != len(chunk):
                 raise ScoringError(
                     f"backend {self.backend_name!r}: got {len(scores)} results, "
                     f"expected {len(chunk)}"
                 )
             out.extend(scores)
+            reasons.extend(failed)
             if progress is not None:
                 progress(len(out))
-        return out
+        if any(reason is not None for reason in reasons):
+            raise IncompleteBatchError(out, reasons)
+        return [score for score in out if score is not None]
 
 
 def prompt_key(item: TaskPrompt, *, model_id: str, rubric_hash: str, extra: str = "") -> str:

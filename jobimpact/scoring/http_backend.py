@@ -5,28 +5,33 @@ the top log-probabilities of that token. The prompt is the one a local model see
 ``chat`` endpoint gets the rubric's system text and user message
 (:meth:`~jobimpact.scoring.rubric.Rubric.user_message`), the ``completions`` endpoint the
 plain-text layout of :func:`~jobimpact.scoring.engine.build_layout` without a chat template.
+How an answer is read, and what counts as malformed, is in
+:mod:`jobimpact.scoring.http_answers`. With ``logprobs=False`` (``--no-logprobs``) no
+log-probabilities are asked for and every answer is read from the text, flagged as such.
 
-P(Yes) is the probability of the top tokens that read as the rubric's Yes word, renormalised
-over those that read as Yes or No; ``answer_mass`` is their total probability. A server that
-returns no log-probabilities (or none for Yes or No) still answers in text: "Yes" gives
-P(Yes) = 1, "No" gives 0, and ``answer_mass`` is NaN, meaning *no distribution, answer read
-from the text* (the store keeps it as NULL).
+Requests run concurrently on an asyncio event loop, at most ``concurrency`` at a time and
+fewer while the server rate-limits (see :mod:`jobimpact.scoring.http_limits`). Transient
+failures (5xx, timeouts, dropped connections, malformed JSON or log-probabilities) and rate
+limits (429) are retried, each within its own budget, with jittered waits honouring
+``Retry-After``; only the failed request is sent again. A task whose request fails for good
+fails alone: the batch's other answers are kept (:class:`IncompleteBatchError`). An answer
+that will not change stops the run with :class:`~jobimpact.errors.ScoringRefusedError`:
+at once for 401, 403, 404 and 405 (the key, URL, model or endpoint is wrong for every
+request); for another 4xx or a reasoning model thinking instead of answering, when it
+comes before the server has answered anything; and for any of these or an answer that is
+neither Yes nor No, when it is all a batch gets. Otherwise it fails its task only (a
+prompt too long for the model, say).
 
-Requests run concurrently on an asyncio event loop, at most ``concurrency`` at a time, and
-transient failures (429, 5xx, timeouts, dropped connections, malformed JSON) are retried
-with exponential backoff, honouring ``Retry-After``. :meth:`HTTPScorer.score_batch` runs its
-own loop with :func:`asyncio.run`; called from a thread whose loop is already running (a
-Jupyter cell, an async web app) it runs that loop in a worker thread and blocks the caller
-until the batch is done. Async callers can ``await`` :meth:`HTTPScorer.ascore_batch` instead.
+:meth:`HTTPScorer.score_batch` runs its own loop with :func:`asyncio.run`; called from a
+thread whose loop is already running (a Jupyter cell, an async web app) it runs that loop
+in a worker thread and blocks the caller until the batch is done. Async callers can
+``await`` :meth:`HTTPScorer.ascore_batch` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import math
-import re
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,9 +41,27 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from jobimpact import __version__
-from jobimpact.errors import ConfigError, ScoringError
-from jobimpact.scoring.base import QuestionScore, Scorer, TaskPrompt, TaskScore, register_backend
+from jobimpact.errors import ConfigError, ScoringError, ScoringRefusedError
+from jobimpact.scoring.base import (
+    IncompleteBatchError,
+    QuestionScore,
+    Scorer,
+    TaskPrompt,
+    TaskScore,
+    register_backend,
+)
 from jobimpact.scoring.engine import PromptLayout, build_layout
+from jobimpact.scoring.http_answers import (
+    TEXT_ANSWER_MASS,
+    MalformedAnswer,
+    answer_from_logprobs,
+    answer_from_text,
+    choice_text,
+    normalise_token,
+    thinking,
+    top_tokens,
+)
+from jobimpact.scoring.http_limits import AdaptiveLimit, RetryBudget, Transient, retry_after
 from jobimpact.scoring.rubric import Rubric
 from jobimpact.settings import Settings, env_name
 
@@ -50,19 +73,15 @@ __all__ = [
     "normalise_token",
 ]
 
-#: ``answer_mass`` of an answer read from the returned text: there was no distribution.
-TEXT_ANSWER_MASS = math.nan
-#: Longest wait a ``Retry-After`` header can impose, so that a server cannot stall a run.
-MAX_RETRY_AFTER_S = 300.0
 USER_AGENT = f"jobimpact/{__version__} (task scoring)"
 
 Endpoint = Literal["chat", "completions"]
 _PATHS: dict[str, str] = {"chat": "/chat/completions", "completions": "/completions"}
-# Leading markers of a word start in byte-level BPE (Ġ) and SentencePiece (▁) vocabularies.
-_WORD_START_MARKS = "\u0120\u2581"
-_FIRST_WORD = re.compile(r"[^\W_]+")
 _ERROR_DETAIL_CHARS = 200
-TopTokens = list[tuple[str, float]]
+# Statuses worth another attempt besides 429 and 5xx: request timeout, conflict, too early.
+_TRANSIENT_4XX = frozenset({408, 409, 425})
+# Refusals that hold for every request of a run: the key, the URL, the model, the endpoint.
+_RUN_WIDE_4XX = frozenset({401, 403, 404, 405})
 
 
 class _Secret:
@@ -77,12 +96,14 @@ class _Secret:
         return "_Secret('***')" if self.value else "_Secret('')"
 
 
-class _Transient(Exception):
-    """A failed attempt worth repeating: what came back, what was expected, when to retry."""
+class _Refusal(Exception):
+    """An answer that retrying will not change, and when it stops the run: ``"run"`` at
+    once (no request can succeed), ``"first"`` when nothing was answered yet, ``"batch"``
+    only when nothing of its batch was answered."""
 
-    def __init__(self, got: str, expected: str, *, retry_after: float | None = None) -> None:
-        super().__init__(got)
-        self.got, self.expected, self.retry_after = got, expected, retry_after
+    def __init__(self, message: str, *, stops: Literal["run", "first", "batch"]) -> None:
+        super().__init__(message)
+        self.message, self.stops = message, stops
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,122 +121,16 @@ class _Request:
         return self.item.task_id if self.item.task_id is not None else f"#{self.index}"
 
 
-# --- answers --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """How one request ended: an answer, or why it failed and whether it was refused."""
 
-
-def normalise_token(token: str) -> str:
-    """Fold a token for comparison: trim spaces and word-start marks (Ġ, ▁), casefold."""
-    return token.strip().lstrip(_WORD_START_MARKS).strip().casefold()
-
-
-def answer_from_logprobs(
-    top: Sequence[tuple[str, float]], *, yes: str, no: str
-) -> QuestionScore | None:
-    """P(Yes) over the top tokens that read as ``yes`` or ``no``; None when there are none.
-
-    Parameters
-    ----------
-    top : sequence of (token, logprob)
-        The top alternatives of the answer token; several may read as the same word
-        (``Yes``, `` yes``, ``ĠYes``), and their probabilities add up.
-    yes, no : str
-        The rubric's answer words.
-
-    Returns
-    -------
-    QuestionScore or None
-    """
-    yes_word, no_word = normalise_token(yes), normalise_token(no)
-    p_yes = p_no = 0.0
-    for token, logprob in top:
-        word = normalise_token(token)
-        if word == yes_word:
-            p_yes += math.exp(logprob)
-        elif word == no_word:
-            p_no += math.exp(logprob)
-    mass = p_yes + p_no
-    if mass <= 0.0:
-        return None
-    return QuestionScore(p_yes=p_yes / mass, answer_mass=mass)
-
-
-def answer_from_text(text: str, *, yes: str, no: str) -> QuestionScore | None:
-    """P(Yes) = 1 or 0 from the first word of ``text``; None when it is neither answer.
-
-    ``answer_mass`` is :data:`TEXT_ANSWER_MASS` (NaN): there was no distribution.
-    """
-    match = _FIRST_WORD.match(normalise_token(text))
-    word = match.group(0) if match else ""
-    if word == normalise_token(yes):
-        return QuestionScore(p_yes=1.0, answer_mass=TEXT_ANSWER_MASS)
-    if word == normalise_token(no):
-        return QuestionScore(p_yes=0.0, answer_mass=TEXT_ANSWER_MASS)
-    return None
-
-
-def _as_top_tokens(entries: Any) -> TopTokens:
-    """(token, logprob) pairs from ``[{"token", "logprob"}, ...]`` or ``{token: logprob}``."""
-    pairs: list[tuple[Any, Any]] = []
-    if isinstance(entries, dict):
-        pairs = list(entries.items())
-    elif isinstance(entries, list):
-        pairs = [(e.get("token"), e.get("logprob")) for e in entries if isinstance(e, dict)]
-    return [
-        (token, float(logprob))
-        for token, logprob in pairs
-        if isinstance(token, str) and isinstance(logprob, int | float)
-    ]
-
-
-def _chat_top_tokens(choice: dict[str, Any]) -> TopTokens:
-    """Top alternatives of the first generated token of a chat completion choice."""
-    logprobs = choice.get("logprobs")
-    content = logprobs.get("content") if isinstance(logprobs, dict) else None
-    if not isinstance(content, list) or not content or not isinstance(content[0], dict):
-        return []
-    first = content[0]
-    # Some servers leave top_logprobs empty and give only the sampled token.
-    return _as_top_tokens(first.get("top_logprobs")) or _as_top_tokens([first])
-
-
-def _completion_top_tokens(choice: dict[str, Any]) -> TopTokens:
-    """Top alternatives of the first generated token of a text completion choice."""
-    logprobs = choice.get("logprobs")
-    top = logprobs.get("top_logprobs") if isinstance(logprobs, dict) else None
-    if not isinstance(top, list) or not top:
-        return []
-    return _as_top_tokens(top[0])
-
-
-def _chat_text(choice: dict[str, Any]) -> str:
-    """The generated text of a chat completion choice ('' when missing)."""
-    message = choice.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    return content if isinstance(content, str) else ""
-
-
-def _completion_text(choice: dict[str, Any]) -> str:
-    """The generated text of a text completion choice ('' when missing)."""
-    text = choice.get("text")
-    return text if isinstance(text, str) else ""
+    answer: QuestionScore | None = None
+    failure: str | None = None
+    refused: bool = False
 
 
 # --- HTTP helpers ---------------------------------------------------------------------------
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds the server asks us to wait (``Retry-After`` as seconds or a date), if any."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
 def _error_detail(response: httpx.Response) -> str:
@@ -295,19 +210,26 @@ class HTTPScorer(Scorer):
     api_key : str, optional
         Sent as a Bearer token; the ``http_api_key`` setting (``$JOBIMPACT_HTTP_API_KEY``)
         when omitted. Never stored, logged or printed.
-    endpoint : {"chat", "completions"}
+    endpoint : {"chat", "completions"}, optional
         ``/chat/completions`` with system and user messages, or ``/completions`` with the
-        plain-text prompt.
+        plain-text prompt; the ``http_endpoint`` setting, else ``chat``.
+    logprobs : bool
+        Ask for the top log-probabilities of the answer token (P(Yes) is a probability);
+        False for servers that refuse them: every answer is then read from the text
+        (P(Yes) 0 or 1), flagged ``from_text``, and the model id ends in ``#text``.
     concurrency : int
-        Requests in flight at most.
+        Requests in flight at most; fewer while the server answers 429 (AIMD).
     timeout : float
         Seconds one request may take, from sending to the whole response.
     max_retries : int
-        Further attempts after a transient failure (429, 5xx, timeout, dropped connection,
-        malformed JSON).
+        Further attempts after a transient failure (5xx, timeout, dropped connection,
+        malformed JSON or log-probabilities).
+    rate_limit_retries : int
+        Further attempts after rate limits (429), counted apart from ``max_retries``.
     backoff : float
-        Wait before the first retry in seconds, doubled for each further one; a longer
-        ``Retry-After`` from the server wins.
+        Ceiling of the first wait after a transient failure in seconds (the wait is drawn
+        below it), doubled for each further one; a ``Retry-After`` from the server is
+        waited instead, plus up to a quarter.
     top_logprobs : int
         Alternatives of the answer token to ask for (OpenAI allows at most 20).
     rubric : Rubric or str, optional
@@ -328,52 +250,67 @@ class HTTPScorer(Scorer):
         model: str | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
-        endpoint: Endpoint = "chat",
+        endpoint: Endpoint | None = None,
+        logprobs: bool = True,
         concurrency: int = 8,
         timeout: float = 60.0,
         max_retries: int = 4,
+        rate_limit_retries: int = 20,
         backoff: float = 0.5,
         top_logprobs: int = 20,
         rubric: Rubric | str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(rubric=rubric)
-        settings = Settings.resolve(http_model=model, http_base_url=base_url, http_api_key=api_key)
+        settings = Settings.resolve(
+            http_model=model, http_base_url=base_url, http_api_key=api_key, http_endpoint=endpoint
+        )
         self.model = _required(settings.http_model, "http_model", example="a served model name")
         self.base_url = _check_base_url(
             _required(settings.http_base_url, "http_base_url", example="http://127.0.0.1:8000/v1")
         )
         self._api_key = _Secret((settings.http_api_key or "").strip())
-        if endpoint not in _PATHS:
+        chosen = settings.http_endpoint
+        if chosen not in _PATHS:
             raise ConfigError(
-                f"HTTP backend endpoint: got {endpoint!r}, expected 'chat' or 'completions'"
+                f"HTTP backend endpoint: got {chosen!r}, expected 'chat' or 'completions'"
             )
-        for name, value in (("concurrency", concurrency), ("top_logprobs", top_logprobs)):
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"HTTP backend {name}: got {value!r}, expected an integer >= 1")
-        if not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigError(f"HTTP backend max_retries: got {max_retries!r}, expected >= 0")
+        _check_counts(
+            concurrency=concurrency,
+            top_logprobs=top_logprobs,
+            max_retries=max_retries,
+            rate_limit_retries=rate_limit_retries,
+        )
         _check_positive("timeout", timeout)
         _check_positive("backoff", backoff, allow_zero=True)
-        self.endpoint: Endpoint = endpoint
+        self.endpoint: Endpoint = "chat" if chosen == "chat" else "completions"
+        self.logprobs = bool(logprobs)
+        self.answers_from_text = not self.logprobs
         self.concurrency = concurrency
         self.timeout = float(timeout)
         self.max_retries = max_retries
+        self.rate_limit_retries = rate_limit_retries
         self.backoff = float(backoff)
         self.top_logprobs = top_logprobs
         self.transport = transport
+        self.limit = AdaptiveLimit(concurrency)
+        # Requests the server has answered; a refusal before the first one stops the run.
+        self.answered = 0
         # The plain-text prompt of a local model without a chat template; needs no tokenizer.
         self._plain_layout: PromptLayout = build_layout(None, self.rubric, use_chat_template=False)
 
     @property
     def model_id(self) -> str:
-        """``http:<model>@<host>``, with ``#completions`` for the completions endpoint.
+        """``http:<model>@<host>``, with ``#completions`` for the completions endpoint and
+        ``#text`` without log-probabilities (``#completions+text`` for both).
 
-        The endpoint is part of it because the two prompts differ, so their scores do.
+        Both are part of it because they change the scores: the two prompts differ, and
+        text answers are 0 or 1.
         """
         host = urlsplit(self.base_url).hostname or ""
-        suffix = "" if self.endpoint == "chat" else f"#{self.endpoint}"
-        return f"http:{self.model}@{host}{suffix}"
+        marks: list[str] = [self.endpoint] if self.endpoint != "chat" else []
+        marks += [] if self.logprobs else ["text"]
+        return f"http:{self.model}@{host}" + (f"#{'+'.join(marks)}" if marks else "")
 
     @property
     def url(self) -> str:
@@ -397,23 +334,23 @@ class HTTPScorer(Scorer):
 
         Raises
         ------
-        ScoringError
-            For the first request that failed for good (the others are cancelled).
+        IncompleteBatchError
+            When some tasks failed for good; it holds the scores of the others.
+        ScoringRefusedError
+            When the server refuses the requests themselves (the others are cancelled).
         """
         requests = [
             _Request(index=i, item=item, key=key, payload=self._payload(item, key))
             for i, item in enumerate(items)
             for key in self.rubric.keys
         ]
-        gate = asyncio.Semaphore(self.concurrency)
         async with self._client() as client:
             try:
                 async with asyncio.TaskGroup() as group:
-                    jobs = [group.create_task(self._ask(client, gate, r)) for r in requests]
+                    jobs = [group.create_task(self._ask(client, r)) for r in requests]
             except BaseExceptionGroup as failures:
                 raise _first_scoring_error(failures) from None
-        answers = [job.result() for job in jobs]
-        return self._assemble(items, requests, answers)
+        return self._assemble(items, requests, [job.result() for job in jobs])
 
     # --- one request ------------------------------------------------------------------------
 
@@ -440,91 +377,150 @@ class HTTPScorer(Scorer):
                 {"role": "system", "content": self.rubric.system},
                 {"role": "user", "content": user},
             ]
-            body |= {"logprobs": True, "top_logprobs": self.top_logprobs}
+            if self.logprobs:
+                body |= {"logprobs": True, "top_logprobs": self.top_logprobs}
         else:
             task_block = self.rubric.task_block(occupation=item.occupation, task=item.task)
             body["prompt"] = self._plain_layout.full(task_block, self.rubric.question_block(key))
-            body["logprobs"] = self.top_logprobs
+            if self.logprobs:
+                body["logprobs"] = self.top_logprobs
         return body
 
-    async def _ask(
-        self, client: httpx.AsyncClient, gate: asyncio.Semaphore, request: _Request
+    async def _ask(self, client: httpx.AsyncClient, request: _Request) -> _Outcome:
+        """One request with its retries, ended as an answer or a failure of its task alone;
+        ScoringRefusedError when the refusal stands for the whole run."""
+        try:
+            answer = await self._retrying(client, request)
+        except _Refusal as refusal:
+            if refusal.stops == "run" or (refusal.stops == "first" and not self.answered):
+                raise ScoringRefusedError(refusal.message) from None
+            return _Outcome(failure=refusal.message, refused=True)
+        except ScoringError as failure:
+            return _Outcome(failure=str(failure))
+        self.answered += 1
+        return _Outcome(answer=answer)
+
+    async def _retrying(self, client: httpx.AsyncClient, request: _Request) -> QuestionScore:
+        """Attempts until one answers or the budget of the failure's kind is spent."""
+        budget = RetryBudget(self.max_retries, self.rate_limit_retries, self.backoff)
+        try:
+            async for attempt in budget.retrying():
+                with attempt:
+                    return await self._attempt(client, request, budget)
+        except Transient as failure:
+            attempts = budget.attempts
+            limited = f", {budget.limits} rate-limited" if budget.limits and budget.failures else ""
+            raise ScoringError(
+                f"{self._where(request)}: got {failure.got} after {attempts} attempt"
+                f"{'s' if attempts != 1 else ''}{limited}, expected {failure.expected}"
+            ) from None
+        raise AssertionError("tenacity ended without an outcome")  # pragma: no cover
+
+    async def _attempt(
+        self, client: httpx.AsyncClient, request: _Request, budget: RetryBudget
     ) -> QuestionScore:
-        """Send one request (with retries) and read the answer from its first choice."""
-        body = await self._post(client, gate, request)
-        return self._read_answer(body["choices"][0], request)
-
-    async def _post(
-        self, client: httpx.AsyncClient, gate: asyncio.Semaphore, request: _Request
-    ) -> dict[str, Any]:
-        """Post with retries; the gate is held per attempt, not during backoff waits."""
-        failure = _Transient("no attempt", "200")
-        attempts = self.max_retries + 1
-        for attempt in range(attempts):
-            if attempt:
-                await asyncio.sleep(self._delay(attempt - 1, failure))
+        """One attempt under the adaptive limit: the answer, or Transient, or _Refusal."""
+        async with self.limit.slot() as sent_in:
             try:
-                async with gate:
-                    return await self._attempt(client, request)
-            except _Transient as exc:
-                failure = exc
-        plural = "s" if attempts != 1 else ""
-        raise ScoringError(
-            f"{self._where(request)}: got {failure.got} after {attempts} attempt{plural}, "
-            f"expected {failure.expected}"
-        )
+                body = await self._send(client, request)
+                answer = self._read_answer(body["choices"][0], request)
+            except Transient as failure:
+                budget.count(failure)
+                if failure.rate_limited:
+                    self.limit.rate_limited(sent_in, failure.retry_after)
+                elif failure.retry_after:
+                    self.limit.hold(failure.retry_after)
+                raise
+        self.limit.answered()
+        return answer
 
-    def _delay(self, retry: int, failure: _Transient) -> float:
-        """Exponential backoff, or the server's Retry-After when that is longer."""
-        return max(self.backoff * 2.0**retry, failure.retry_after or 0.0)
-
-    async def _attempt(self, client: httpx.AsyncClient, request: _Request) -> dict[str, Any]:
-        """One attempt: the parsed body of a 200 answer, or _Transient, or ScoringError."""
+    async def _send(self, client: httpx.AsyncClient, request: _Request) -> dict[str, Any]:
+        """Post once: the parsed body of a 200 answer, or Transient, or _Refusal."""
         try:
             async with asyncio.timeout(self.timeout):
                 response = await client.post(self.url, json=request.payload)
         except (TimeoutError, httpx.TimeoutException) as exc:
             got = f"no complete response within {self.timeout:g} s ({type(exc).__name__})"
-            raise _Transient(got, "a response in time") from exc
+            raise Transient(got, "a response in time") from exc
         except httpx.RequestError as exc:
             # Refused or dropped connections (RemoteProtocolError, ReadError, ConnectError).
-            raise _Transient(f"{type(exc).__name__} ({exc})", "a complete response") from exc
+            raise Transient(f"{type(exc).__name__} ({exc})", "a complete response") from exc
         status = response.status_code
-        if status == 429 or status >= 500:
-            raise _Transient(f"HTTP {status}", "200", retry_after=_retry_after(response))
+        if status == 429:
+            wait = retry_after(response)
+            raise Transient("HTTP 429", "200", retry_after=wait, rate_limited=True)
+        if status >= 500 or status in _TRANSIENT_4XX:
+            raise Transient(f"HTTP {status}", "200", retry_after=retry_after(response))
         if status != 200:
-            raise ScoringError(self._refusal(response, request))
+            stops: Literal["run", "first"] = "run" if status in _RUN_WIDE_4XX else "first"
+            raise _Refusal(self._refusal(response, request), stops=stops)
         return _parse_body(response)
 
     def _refusal(self, response: httpx.Response, request: _Request) -> str:
-        """The message for an answer that retrying will not fix (4xx other than 429)."""
-        status = response.status_code
-        message = (
-            f"{self._where(request)}: got HTTP {status}{_error_detail(response)}, expected 200"
-        )
+        """What came back for a 4xx other than 429, and what to do about it."""
+        status, detail = response.status_code, _error_detail(response)
+        message = f"{self._where(request)}: got HTTP {status}{detail}, expected 200"
+        other = "completions" if self.endpoint == "chat" else "chat"
         if status in (401, 403):
             state = "was sent and refused" if self._api_key.value else "was not given"
-            message += f"; the API key (${env_name('http_api_key')}) {state}"
-        elif status == 404:
-            message += f"; check the base URL and that the server serves model {self.model!r}"
-        return message
+            return message + f"; the API key (${env_name('http_api_key')}) {state}"
+        if status == 404:
+            return message + (
+                f"; check the base URL and that the server serves model {self.model!r} "
+                f"(or try --endpoint {other})"
+            )
+        if status == 405:
+            return message + f"; no POST is taken here: check the base URL, or --endpoint {other}"
+        if self.logprobs and "logprob" in detail.casefold():
+            return message + (
+                "; the server refuses the log-probabilities asked for: try --no-logprobs to "
+                f"read each answer from the text (P(Yes) 0 or 1), or --endpoint {other}"
+            )
+        return message + (
+            "; the server refuses the request itself: check --model and the server's log"
+            + ("; --no-logprobs sends a simpler request" if self.logprobs else "")
+        )
 
     def _read_answer(self, choice: dict[str, Any], request: _Request) -> QuestionScore:
-        """P(Yes) from the top tokens, else from the text; ScoringError when neither answers."""
+        """P(Yes) from the top tokens, else from the text.
+
+        Raises Transient for malformed log-probabilities, _Refusal for a reasoning model's
+        thinking and when neither the tokens nor the text answer (at temperature 0 asking
+        again gets the same; a batch that gets nothing else stops the run).
+        """
         chat = self.endpoint == "chat"
-        top = _chat_top_tokens(choice) if chat else _completion_top_tokens(choice)
         yes, no = self.rubric.yes, self.rubric.no
-        answer = answer_from_logprobs(top, yes=yes, no=no)
+        try:
+            top = top_tokens(choice, chat=chat) if self.logprobs else None
+            sign = thinking(choice, top, chat=chat)
+            if sign is not None:
+                raise _Refusal(self._thinking(request, sign), stops="first")
+            answer = answer_from_logprobs(top or [], yes=yes, no=no)
+        except MalformedAnswer as bad:
+            raise Transient(bad.got, bad.expected) from None
         if answer is not None:
             return answer
-        text = _chat_text(choice) if chat else _completion_text(choice)
+        text = choice_text(choice, chat=chat)
         answer = answer_from_text(text, yes=yes, no=no)
-        if answer is None:
-            raise ScoringError(
-                f"{self._where(request)}: got {text!r} (no {yes} or {no} among "
-                f"{len(top)} top tokens), expected {yes} or {no}"
-            )
-        return answer
+        if answer is not None:
+            return answer
+        seen = "no log-probabilities" if top is None else f"{len(top)} top tokens"
+        raise _Refusal(
+            f"{self._where(request)}: got {text!r} (no {yes} or {no} among {seen}), "
+            f"expected {yes} or {no}",
+            stops="batch",
+        )
+
+    def _thinking(self, request: _Request, sign: str) -> str:
+        """The message for a reasoning model that starts to think instead of answering."""
+        yes, no = self.rubric.yes, self.rubric.no
+        advice = "turn reasoning off on the server (e.g. enable_thinking false in its template)"
+        if self.endpoint == "chat":
+            advice += ", or use --endpoint completions (the prompt without the chat template)"
+        return (
+            f"{self._where(request)}: got a reasoning model's thinking ({sign}), expected "
+            f"{yes} or {no} as the first token; {advice}"
+        )
 
     def _where(self, request: _Request) -> str:
         """URL (without secrets), task and question of a request, for messages."""
@@ -534,27 +530,49 @@ class HTTPScorer(Scorer):
         self,
         items: Sequence[TaskPrompt],
         requests: Sequence[_Request],
-        answers: Sequence[QuestionScore],
+        outcomes: Sequence[_Outcome],
     ) -> list[TaskScore]:
-        """Group per-question answers back into one TaskScore per task, in input order."""
+        """One TaskScore per task, in input order; IncompleteBatchError when some failed,
+        ScoringRefusedError when the batch got refusals and no answer at all."""
+        failures = [o for o in outcomes if o.failure is not None]
+        if failures and len(failures) == len(outcomes) and all(o.refused for o in failures):
+            raise ScoringRefusedError(str(failures[0].failure))
         per_task: list[dict[str, QuestionScore]] = [{} for _ in items]
-        for request, answer in zip(requests, answers, strict=True):
-            per_task[request.index][request.key] = answer
-        return [
+        reasons: list[str | None] = [None for _ in items]
+        for request, outcome in zip(requests, outcomes, strict=True):
+            if outcome.answer is not None:
+                per_task[request.index][request.key] = outcome.answer
+            elif reasons[request.index] is None:
+                reasons[request.index] = outcome.failure
+        scores = [
             TaskScore(task_id=item.task_id, answers=answers, feature=None)
             for item, answers in zip(items, per_task, strict=True)
         ]
+        if any(reason is not None for reason in reasons):
+            raise IncompleteBatchError(
+                [None if reason else score for score, reason in zip(scores, reasons, strict=True)],
+                reasons,
+            )
+        return scores
+
+
+def _check_counts(**counts: int) -> None:
+    """ConfigError unless each count is an integer >= 1 (retries: >= 0)."""
+    for name, value in counts.items():
+        least = 0 if name.endswith("retries") else 1
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ConfigError(f"HTTP backend {name}: got {value!r}, expected an integer >= {least}")
 
 
 def _parse_body(response: httpx.Response) -> dict[str, Any]:
-    """The JSON body of a completion; _Transient when it is malformed or has no choice."""
+    """The JSON body of a completion; Transient when it is malformed or has no choice."""
     try:
         body = response.json()
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise _Transient(f"a malformed JSON body ({exc})", "a JSON completion") from exc
+        raise Transient(f"a malformed JSON body ({exc})", "a JSON completion") from exc
     choices = body.get("choices") if isinstance(body, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise _Transient(
+        raise Transient(
             f"a JSON body without choices{_error_detail(response)}", "a JSON completion"
         )
     parsed: dict[str, Any] = body

@@ -112,10 +112,11 @@ def task_score_rows(
 
     ``tasks`` has ``task_id`` and ``prompt_sha256``; ``answers`` gives, per task, question
     → (P(Yes), answer mass or None). ``head_id`` '' marks zero-shot answers, a head id
-    calibrated ones.
+    calibrated ones. ``method`` says where P(Yes) came from: ``calibrated`` (a head),
+    ``zero-shot`` (the model's next-token probabilities) or ``zero-shot-text`` (a zero-shot
+    answer without a mass: read from the model's text, P(Yes) 0 or 1).
     """
     at = now()
-    method = "calibrated" if head_id else "zero-shot"
     rows = [
         {
             "task_id": int(task_id),
@@ -123,7 +124,7 @@ def task_score_rows(
             "model_id": model_id,
             "rubric_hash": rubric_hash,
             "question": question,
-            "method": method,
+            "method": _method(head_id, mass),
             "head_id": head_id,
             "p_yes": float(p_yes),
             "answer_mass": None if mass is None else float(mass),
@@ -136,6 +137,13 @@ def task_score_rows(
         for question, (p_yes, mass) in answer.items()
     ]
     return pd.DataFrame(rows, columns=TASK_SCORE_COLUMNS)
+
+
+def _method(head_id: str, mass: float | None) -> str:
+    """``task_scores.method`` of an answer (see :func:`task_score_rows`)."""
+    if head_id:
+        return "calibrated"
+    return "zero-shot-text" if mass is None else "zero-shot"
 
 
 def feature_rows(
@@ -179,13 +187,18 @@ def record_failures(
     task_ids: Sequence[int],
     model_id: str,
     rubric_hash: str,
-    reason: str,
+    reasons: Sequence[str],
 ) -> None:
-    """Record why these tasks could not be scored."""
+    """Record why these tasks could not be scored, one reason per task, in one transaction."""
     at = now()
-    con.executemany(
-        INSERT_FAILURE, [[run_id, int(t), model_id, rubric_hash, reason, at] for t in task_ids]
-    )
+    with transaction(con):
+        con.executemany(
+            INSERT_FAILURE,
+            [
+                [run_id, int(t), model_id, rubric_hash, reason, at]
+                for t, reason in zip(task_ids, reasons, strict=True)
+            ],
+        )
 
 
 def task_measures(con: duckdb.DuckDBPyConnection, scoring: ScoringKey) -> pd.DataFrame:

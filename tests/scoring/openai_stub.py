@@ -11,17 +11,29 @@ Behaviour is chosen by the request, so one server serves every test:
   HTTP 429 with ``Retry-After`` on the first attempt; ``[slow]`` a first answer after
   :data:`SLOW_S`; ``[badjson]`` a first body that is not JSON; ``[drop]`` a first response
   whose connection closes mid-body; ``[maybe]`` always "Maybe" with no Yes or No among the
-  top tokens;
-- the model name: ``no-logprobs`` answers in text only; ``needs-key`` wants the header
-  ``Authorization: Bearer stub-key``; ``unhurried`` takes :data:`UNHURRIED_S` per request.
+  top tokens; malformed log-probabilities, always or (with a number) on the first N
+  attempts: ``[nan]`` NaN for the Yes token, ``[posinf]`` +Infinity, ``[positive]`` +0.5,
+  ``[mass]`` Yes and No tokens holding 1.5 in all; ``[toolong]`` HTTP 400 always;
+- the model name: ``no-logprobs`` answers with ``logprobs: null``, ``omits-logprobs``
+  without the field; ``refuses-logprobs`` answers 400 "logprobs not supported" to requests
+  that ask for them (and in text to others); ``reasoning`` thinks first (``<think>``,
+  content null, ``reasoning_content`` set); ``nan-logprobs`` gives every Yes token NaN;
+  ``hedges`` always answers "Maybe" (as the ``[maybe]`` marker);
+  ``needs-key`` wants the header ``Authorization: Bearer stub-key``; ``unhurried`` takes
+  :data:`UNHURRIED_S` per request;
+- the app: ``create_app(state, rate=N)`` admits N requests per fixed one-second window
+  (the first window opens at the first request) and answers the others 429 with
+  ``Retry-After`` in whole seconds until the next window.
 
-:class:`StubState` records what arrived and the most requests that were in flight at once.
+Requests without ``logprobs`` get a text answer only. :class:`StubState` records what
+arrived, what was answered with 200 or 429, and the most requests in flight at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import math
 import re
 import socket
@@ -75,43 +87,70 @@ class StubState:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
     attempts: Counter[str] = field(default_factory=Counter)
+    answered: Counter[str] = field(default_factory=Counter)
+    rate_limited: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    first_request: float | None = None
+    window: int = 0
+    window_count: int = 0
 
     def reset(self) -> None:
         """Forget everything (the server itself keeps running)."""
         self.bodies.clear()
         self.authorizations.clear()
         self.attempts.clear()
-        self.in_flight = self.max_in_flight = 0
+        self.answered.clear()
+        self.rate_limited = self.in_flight = self.max_in_flight = 0
+        self.first_request, self.window, self.window_count = None, 0, 0
+
+    def admit(self, rate: int) -> float | None:
+        """None when a request fits in its one-second window of ``rate`` requests (windows
+        count from the first request), else the seconds until the next window opens."""
+        now = time.monotonic()
+        if self.first_request is None:
+            self.first_request = now
+        elapsed = now - self.first_request
+        if int(elapsed) != self.window:
+            self.window, self.window_count = int(elapsed), 0
+        if self.window_count < rate:
+            self.window_count += 1
+            return None
+        return self.window + 1 - elapsed
 
 
-def create_app(state: StubState) -> FastAPI:
-    """The stub application, recording into ``state``."""
+def create_app(state: StubState, *, rate: int | None = None) -> FastAPI:
+    """The stub application, recording into ``state``; ``rate`` requests a second at most."""
     app = FastAPI()
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
-        return await _serve(state, request, chat=True)
+        return await _serve(state, request, chat=True, rate=rate)
 
     @app.post("/v1/completions")
     async def completions(request: Request) -> Response:
-        return await _serve(state, request, chat=False)
+        return await _serve(state, request, chat=False, rate=rate)
 
     return app
 
 
-async def _serve(state: StubState, request: Request, *, chat: bool) -> Response:
+async def _serve(state: StubState, request: Request, *, chat: bool, rate: int | None) -> Response:
     """Record the request, count it in flight, and answer it."""
     body = await request.json()
     state.bodies.append(body)
     state.authorizations.append(request.headers.get("Authorization"))
     prompt = str(body["messages"][-1]["content"] if chat else body["prompt"])
     state.attempts[prompt] += 1
+    wait = state.admit(rate) if rate is not None else None
+    if wait is not None:
+        state.rate_limited += 1
+        response = _error(429, "rate limit reached")
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     state.in_flight += 1
     state.max_in_flight = max(state.max_in_flight, state.in_flight)
     try:
-        return await _answer(
+        response = await _answer(
             body,
             prompt,
             attempt=state.attempts[prompt],
@@ -120,6 +159,9 @@ async def _serve(state: StubState, request: Request, *, chat: bool) -> Response:
         )
     finally:
         state.in_flight -= 1
+    if response.status_code == 200:
+        state.answered[prompt] += 1
+    return response
 
 
 async def _answer(
@@ -132,26 +174,71 @@ async def _answer(
     problem = _check_request(body, chat=chat)
     if problem:
         return _error(400, problem)
+    wanted = _wanted(body, chat=chat)
+    if model == "refuses-logprobs" and wanted:
+        return _error(400, "logprobs not supported")
     fault = await _fault(prompt, attempt)
     if fault is not None:
         return fault
     # A small prompt-dependent delay, so that answers come back out of order.
     delay = UNHURRIED_S if model == "unhurried" else intended_answer(prompt)[0] / 50
     await asyncio.sleep(delay)
-    hedging = "maybe" in _markers(prompt)
-    top = token_distribution(prompt, hedging=hedging)[: _wanted(body, chat=chat)]
     make = _chat_body if chat else _completion_body
-    if model == "no-logprobs":
+    if model == "reasoning":
+        return _json(make(_THINKING[:wanted] if wanted else None, text=None, model=str(model)))
+    if model in ("no-logprobs", "omits-logprobs", "refuses-logprobs") or not wanted:
         # A server that cannot give log-probabilities still answers the likelier word.
         word = "Yes" if intended_answer(prompt)[0] >= 0.5 else "No"
-        return JSONResponse(make(None, text=word, model=str(model)))
-    return JSONResponse(make(top, text=top[0][0], model=str(model)))
+        answer = make(None, text=word, model=str(model))
+        if model == "omits-logprobs":
+            del answer["choices"][0]["logprobs"]
+        return _json(answer)
+    hedging = "maybe" in _markers(prompt) or model == "hedges"
+    top = token_distribution(prompt, hedging=hedging)[:wanted]
+    top = _malformed(top, prompt, attempt, nan=model == "nan-logprobs")
+    return _json(make(top, text=top[0][0], model=str(model)))
+
+
+# A reasoning model's first token and its alternatives.
+_THINKING = [("<think>", 0.999), ("Yes", 0.0006), ("No", 0.0004)]
+# Malformed log-probabilities of the Yes token, by marker (log(0.9) + log(0.6): mass 1.5).
+_BAD_YES_LOGPROB = {"nan": math.nan, "posinf": math.inf, "positive": 0.5}
+
+
+def _malformed(
+    top: list[tuple[str, float]], prompt: str, attempt: int, *, nan: bool
+) -> list[tuple[str, float]]:
+    """The top tokens with the malformed value the prompt's markers ask for, given as a
+    probability (the body writes its log; NaN and +inf pass through as they are)."""
+    marks = _markers(prompt)
+    # A marker without a number acts on every attempt, with one on the first N.
+    kinds = (*_BAD_YES_LOGPROB, "mass")
+    bad = [m for m in kinds if m in marks and (marks[m] == 0 or attempt <= marks[m])]
+    if nan:
+        bad.append("nan")
+    if not bad:
+        return top
+    if bad[0] == "mass":
+        return [("Yes", 0.9), ("No", 0.6)]
+    logprob = _BAD_YES_LOGPROB[bad[0]]
+    return [("Yes", math.exp(logprob) if math.isfinite(logprob) else logprob), *top[1:]]
+
+
+def _json(content: dict[str, Any]) -> Response:
+    """A JSON response that may hold NaN and Infinity (as Python's json writes them)."""
+    return Response(json.dumps(content, allow_nan=True), media_type="application/json")
 
 
 def _check_request(body: dict[str, Any], *, chat: bool) -> str:
-    """What is wrong with a request for one greedy token with log-probabilities, or ''."""
+    """What is wrong with a request for one greedy token (with log-probabilities), or ''."""
     if body.get("temperature") != 0 or body.get("max_tokens") != 1:
         return "expected temperature 0 and max_tokens 1"
+    if "[toolong]" in str(body.get("messages") or body.get("prompt")):
+        return "This model's maximum context length is 8 tokens"
+    if chat and "logprobs" not in body and "top_logprobs" not in body:
+        return ""
+    if not chat and "logprobs" not in body:
+        return ""
     wanted = body.get("top_logprobs") if chat else body.get("logprobs")
     if chat and body.get("logprobs") is not True:
         return "expected logprobs: true"
@@ -161,8 +248,8 @@ def _check_request(body: dict[str, Any], *, chat: bool) -> str:
 
 
 def _wanted(body: dict[str, Any], *, chat: bool) -> int:
-    """How many alternatives the request asked for."""
-    return int(body["top_logprobs"] if chat else body["logprobs"])
+    """How many alternatives the request asked for (0: none, a text answer)."""
+    return int(body.get("top_logprobs", 0) if chat else body.get("logprobs", 0))
 
 
 def _markers(prompt: str) -> dict[str, int]:
@@ -201,39 +288,47 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": "stub"}}, status_code=status)
 
 
-def _chat_body(top: list[tuple[str, float]] | None, *, text: str, model: str) -> dict[str, Any]:
-    """A chat completion answering ``text``, with ``top`` as its alternatives (or none)."""
+def _log(p: float) -> float:
+    """log(p), passing NaN and +inf through as the malformed values they stand for."""
+    return p if math.isnan(p) or math.isinf(p) else math.log(p)
+
+
+def _chat_body(
+    top: list[tuple[str, float]] | None, *, text: str | None, model: str
+) -> dict[str, Any]:
+    """A chat completion answering ``text`` (None: a reasoning model's null content with
+    ``reasoning_content``), with ``top`` as its alternatives (or none)."""
     logprobs = None
     if top is not None:
         entry = {
             "token": top[0][0],
-            "logprob": math.log(top[0][1]),
+            "logprob": _log(top[0][1]),
             "bytes": list(top[0][0].encode()),
-            "top_logprobs": [{"token": t, "logprob": math.log(p)} for t, p in top],
+            "top_logprobs": [{"token": t, "logprob": _log(p)} for t, p in top],
         }
         logprobs = {"content": [entry]}
-    choice = {
-        "index": 0,
-        "message": {"role": "assistant", "content": text.strip()},
-        "logprobs": logprobs,
-        "finish_reason": "length",
-    }
+    message: dict[str, Any] = {"role": "assistant", "content": text.strip() if text else None}
+    if text is None:
+        message["reasoning_content"] = ""
+    choice = {"index": 0, "message": message, "logprobs": logprobs, "finish_reason": "length"}
     return {"id": "stub", "object": "chat.completion", "model": model, "choices": [choice]}
 
 
 def _completion_body(
-    top: list[tuple[str, float]] | None, *, text: str, model: str
+    top: list[tuple[str, float]] | None, *, text: str | None, model: str
 ) -> dict[str, Any]:
-    """A text completion of ``text`` (after a space), with ``top`` as alternatives (or none)."""
+    """A text completion of ``text`` (after a space; None: ``<think>``), with ``top`` as
+    alternatives (or none)."""
     logprobs = None
     if top is not None:
         logprobs = {
             "tokens": [top[0][0]],
-            "token_logprobs": [math.log(top[0][1])],
-            "top_logprobs": [{t: math.log(p) for t, p in top}],
+            "token_logprobs": [_log(top[0][1])],
+            "top_logprobs": [{t: _log(p) for t, p in top}],
             "text_offset": [0],
         }
-    choice = {"index": 0, "text": " " + text, "logprobs": logprobs, "finish_reason": "length"}
+    said = "<think>" if text is None else " " + text
+    choice = {"index": 0, "text": said, "logprobs": logprobs, "finish_reason": "length"}
     return {"id": "stub", "object": "text_completion", "model": model, "choices": [choice]}
 
 

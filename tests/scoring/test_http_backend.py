@@ -15,9 +15,9 @@ import httpx
 import pytest
 from fixtures import query_rows
 
-from jobimpact.errors import ConfigError, ScoringError
+from jobimpact.errors import ConfigError, ScoringError, ScoringRefusedError
 from jobimpact.pipeline import run_score
-from jobimpact.scoring.base import TaskPrompt, TaskScore, get_backend
+from jobimpact.scoring.base import IncompleteBatchError, TaskPrompt, TaskScore, get_backend
 from jobimpact.scoring.http_backend import (
     HTTPScorer,
     answer_from_logprobs,
@@ -185,12 +185,13 @@ def test_a_persistent_server_error_names_url_task_and_question(
     stub: Stub, one_question: Rubric
 ) -> None:
     items = task("Write quarterly reports. [down]")
-    with pytest.raises(ScoringError) as failure:
+    with pytest.raises(IncompleteBatchError) as failure:
         make_scorer(stub, rubric=one_question, max_retries=4).score(items)
-    assert str(failure.value) == (
+    assert failure.value.scores == [None]
+    assert failure.value.reasons == [
         f"{stub.base_url}/chat/completions, task t0, question 'direct': "
         "got HTTP 500 after 5 attempts, expected 200"
-    )
+    ]
     assert stub.state.attempts[chat_prompt(one_question, items[0], "direct")] == 5
 
 
@@ -222,10 +223,12 @@ def test_a_refused_key_fails_at_once_naming_the_variable(
 def test_a_bad_request_fails_at_once_with_the_servers_reason(
     stub: Stub, one_question: Rubric
 ) -> None:
-    with pytest.raises(ScoringError) as failure:
+    with pytest.raises(ScoringRefusedError) as failure:
         make_scorer(stub, rubric=one_question, top_logprobs=25).score(task("Draft a memo."))
     assert str(failure.value).endswith(
-        "question 'direct': got HTTP 400 (top_logprobs: got 25, expected at most 20), expected 200"
+        "question 'direct': got HTTP 400 (top_logprobs: got 25, expected at most 20), expected "
+        "200; the server refuses the log-probabilities asked for: try --no-logprobs to read "
+        "each answer from the text (P(Yes) 0 or 1), or --endpoint completions"
     )
     assert len(stub.state.bodies) == 1
 
@@ -245,12 +248,16 @@ def test_without_logprobs_the_text_answer_counts_and_is_flagged(
 
 
 def test_an_answer_that_is_neither_yes_nor_no_is_an_error(stub: Stub, one_question: Rubric) -> None:
-    with pytest.raises(ScoringError) as failure:
-        make_scorer(stub, rubric=one_question).score(task("Weigh options. [maybe]", "t9"))
-    assert str(failure.value) == (
+    items = task("Weigh options. [maybe]", "t9") + task("Draft a memo.", "t1")
+    with pytest.raises(IncompleteBatchError) as failure:
+        make_scorer(stub, rubric=one_question).score(items)
+    assert failure.value.reasons == [
         f"{stub.base_url}/chat/completions, task t9, question 'direct': "
-        "got 'Maybe' (no Yes or No among 3 top tokens), expected Yes or No"
-    )
+        "got 'Maybe' (no Yes or No among 3 top tokens), expected Yes or No",
+        None,
+    ]
+    # at temperature 0 the same prompt gets the same answer: it is not asked again
+    assert stub.state.attempts[chat_prompt(one_question, items[0], "direct")] == 1
 
 
 # --- event loops ----------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 $measure_docs
 -- method is zero-shot (head_id '') or calibrated (head_id names the calibration head); a
 -- calibrated row takes the roles its head does not answer from the zero-shot answers of
--- the same prompt. A measure is NULL when a role it reads has no answer. min_answer_mass
+-- the same prompt. A zero-shot row is zero-shot-text when any of its answers was read from
+-- the model's text (P(Yes) 0 or 1; the server gave no probabilities), as max() picks it. A measure is NULL when a role it reads has no answer. min_answer_mass
 -- is the smallest probability the model put on Yes/No over its zero-shot questions: a low
 -- value means it wanted to answer something else.
 CREATE OR REPLACE VIEW task_measures AS
