@@ -27,6 +27,7 @@ formats               JOBIMPACT_FORMATS           html,pdf
 http_base_url         JOBIMPACT_HTTP_BASE_URL     none
 http_model            JOBIMPACT_HTTP_MODEL        none
 http_api_key          JOBIMPACT_HTTP_API_KEY      none (never stored or printed)
+lock_wait             JOBIMPACT_LOCK_WAIT         30 (seconds to wait for a store in use)
 ====================  ==========================  =====================================
 """
 
@@ -80,6 +81,7 @@ class Settings:
     http_base_url: str | None = None
     http_model: str | None = None
     http_api_key: str | None = field(default=None, repr=False)
+    lock_wait: int = 30
 
     @classmethod
     def resolve(cls, environ: Mapping[str, str] | None = None, **arguments: Any) -> Settings:
