@@ -14,7 +14,7 @@ import functools
 import io
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["figure_to_svg", "html_to_pdf", "render_html"]
+__all__ = ["figure_to_svg", "html_to_pdf", "pdf_writer", "render_html"]
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -242,18 +242,29 @@ def render_html(summary: Mapping[str, Any], figures: Mapping[str, str]) -> str:
 
 def html_to_pdf(html: str, path: Path) -> int:
     """Render the HTML to a PDF file with WeasyPrint, offline; return the number of pages."""
+    from jobimpact.outputs import write_with
+
+    writer, pages = pdf_writer(html)
+    # Written beside the target and renamed: a failed write leaves the previous PDF intact.
+    write_with(path, writer)
+    return pages
+
+
+def pdf_writer(html: str) -> tuple[Callable[[Path], None], int]:
+    """Lay the HTML out as a PDF with WeasyPrint, offline; return what writes the file at a
+    path, and the number of pages."""
     import weasyprint
     from weasyprint.urls import URLFetcher
-
-    from jobimpact.outputs import write_with
 
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     fetcher = URLFetcher(allowed_protocols=("data",))
     with _quiet_css_warnings():
         document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
-    # Written beside the target and renamed: a failed write leaves the previous PDF intact.
-    write_with(path, document.write_pdf)
-    return len(document.pages)
+
+    def write(path: Path) -> None:
+        document.write_pdf(path)
+
+    return write, len(document.pages)
 
 
 @contextmanager
