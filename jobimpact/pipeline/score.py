@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from jobimpact.errors import ConfigError, ScoringError
 
 if TYPE_CHECKING:
     from jobimpact.calibration import CalibrationHead
-    from jobimpact.scoring.base import Scorer
+    from jobimpact.scoring.base import Scorer, TaskScore
 
 __all__ = ["ScoreResult", "run_score", "select_tasks"]
 
 log = logging.getLogger(__name__)
+
+# Feature vectors of a working model are hidden-state means of moderate size; values this
+# large mean broken weights (damaged files gave about 4e9), never a real task.
+MAX_FEATURE = 1e6
 
 
 @dataclass(frozen=True)
@@ -221,7 +227,9 @@ def _score_todo(
         "head_id": result.head_id,
     }
     scored = failed = 0
-    with stage_run(db, stage="score", parameters=parameters) as run:
+    with stage_run(
+        db, stage="score", parameters=parameters, recount=store_scores.run_counts
+    ) as run:
         run.counts = {"selected": result.selected, "already_scored": result.already_scored}
         for start in range(0, len(plan.todo), batch_size):
             batch = plan.tasks.iloc[plan.todo[start : start + batch_size]]
@@ -267,6 +275,7 @@ def _score_batch(
             )
         log.warning("batch of %d tasks failed: %s", len(prompts), failure)
         return False
+    check_results(results, model_id=scorer.model_id)
     rows = store_scores.task_score_rows(
         batch,
         [{q: (a.p_yes, a.answer_mass) for q, a in r.answers.items()} for r in results],
@@ -285,3 +294,47 @@ def _score_batch(
     with open_store(db) as con:
         store_scores.write_score_batch(con, rows, feature_rows)
     return True
+
+
+def check_results(results: Sequence[TaskScore], *, model_id: str) -> None:
+    """Refuse a batch of results no working model gives, before anything is stored.
+
+    Every P(Yes) and known answer mass must be a finite number in [0, 1], not every P(Yes) may be
+    exactly 0.5 (a model whose Yes and No logits are always equal reads nothing), and
+    feature vectors must be finite and below :data:`MAX_FEATURE`. These are what damaged
+    weights produce, and storing them under the model's id would make later runs skip
+    the tasks; so the run stops (:class:`~jobimpact.errors.ScoringError`) instead.
+    """
+    problem = _bad_result(results)
+    if problem is None:
+        return
+    raise ScoringError(
+        f"model {model_id}: got {problem}, expected finite probabilities in [0, 1] and "
+        f"features below {MAX_FEATURE:g}; nothing of this batch was stored (check the "
+        "model's files, or the server behind it)"
+    )
+
+
+def _bad_result(results: Sequence[TaskScore]) -> str | None:
+    """What is wrong with a batch of results, or None."""
+    p_yes = []
+    for result in results:
+        where = f"task {result.task_id}"
+        for question, answer in result.answers.items():
+            if not (math.isfinite(answer.p_yes) and 0.0 <= answer.p_yes <= 1.0):
+                return f"P(Yes) {answer.p_yes!r} for {where}, question {question!r}"
+            mass = answer.answer_mass  # None or NaN: not known (an answer read from text)
+            known = mass is not None and not math.isnan(mass)
+            if known and not (math.isfinite(mass) and 0.0 <= mass <= 1.0 + 1e-6):
+                return f"answer mass {mass!r} for {where}, question {question!r}"
+            p_yes.append(answer.p_yes)
+        if result.feature is not None:
+            vector = np.asarray(result.feature, dtype=np.float64)
+            if not np.isfinite(vector).all():
+                return f"a non-finite feature value for {where}"
+            largest = float(np.abs(vector).max(initial=0.0))
+            if largest > MAX_FEATURE:
+                return f"a feature value of {largest:.3g} for {where}"
+    if p_yes and all(p == 0.5 for p in p_yes):
+        return f"P(Yes) exactly 0.5 for every answer of {len(results)} tasks"
+    return None
