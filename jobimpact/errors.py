@@ -15,6 +15,7 @@ boundary where they happen (DuckDB in ``store/``, HTTP in the backends, file wri
     ├── FetchError         a download or mirror copy failed or did not verify
     ├── DataError          an input file is missing, malformed or inconsistent
     ├── StoreError         the DuckDB store cannot be opened, migrated, read or written
+    │   └── StoreBusyError another process held the store longer than jobimpact waits
     ├── OutputError        an output file (report, export, head) cannot be written
     ├── ScoringError       a scoring backend or model failed
     │   └── ScoringRefusedError  a server refuses the requests themselves: stop the run
@@ -40,6 +41,7 @@ __all__ = [
     "OutputError",
     "ScoringError",
     "ScoringRefusedError",
+    "StoreBusyError",
     "StoreError",
 ]
 
@@ -66,6 +68,11 @@ class FetchError(JobImpactError):
 
 class StoreError(JobImpactError):
     """The DuckDB store could not be opened, migrated, read or written."""
+
+
+class StoreBusyError(StoreError):
+    """Another process held the store's lock for longer than jobimpact waits for it; the
+    message says whether that process reads or writes, with its process id."""
 
 
 class OutputError(JobImpactError):

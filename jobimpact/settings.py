@@ -29,6 +29,7 @@ http_model            JOBIMPACT_HTTP_MODEL        none
 http_api_key          JOBIMPACT_HTTP_API_KEY      none (never stored or printed)
 http_endpoint         JOBIMPACT_HTTP_ENDPOINT     chat (or completions)
 logprobs              JOBIMPACT_LOGPROBS          true (false: answers read from text)
+lock_wait             JOBIMPACT_LOCK_WAIT         30 (seconds to wait for a store in use)
 ====================  ==========================  =====================================
 """
 
@@ -84,6 +85,7 @@ class Settings:
     http_api_key: str | None = field(default=None, repr=False)
     http_endpoint: str = "chat"
     logprobs: bool = True
+    lock_wait: int = 30
 
     @classmethod
     def resolve(cls, environ: Mapping[str, str] | None = None, **arguments: Any) -> Settings:

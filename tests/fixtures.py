@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -487,3 +490,37 @@ def query_rows(db: Path, query: str) -> list[tuple[object, ...]]:
         return con.execute(query).fetchall()
     finally:
         con.close()
+
+
+# The CLI in a process of its own, with a backend 'slow-fake': the fake scorer taking
+# $SLOW_FAKE_SECONDS per batch, so that another process can act while a run is scoring.
+SLOW_CLI = """
+import os, sys, time
+from jobimpact import register_backend
+from jobimpact.cli import main
+from jobimpact.scoring.fake import FakeScorer
+
+
+@register_backend("slow-fake")
+class SlowFake(FakeScorer):
+    def score_batch(self, items):
+        time.sleep(float(os.environ.get("SLOW_FAKE_SECONDS", "0.5")))
+        return super().score_batch(items)
+
+
+sys.argv[0] = "jobimpact"
+main()
+"""
+
+
+def cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``jobimpact ARGS`` started in a subprocess (with the 'slow-fake' backend), its
+    stdout and stderr piped as text."""
+    environ = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.Popen(
+        [sys.executable, "-c", SLOW_CLI, *args],
+        env={**environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

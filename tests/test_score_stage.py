@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -13,7 +14,7 @@ from fixtures import query_rows
 from jobimpact.cli import cli
 from jobimpact.errors import ConfigError, NotReadyError, ScoringError
 from jobimpact.pipeline import resolve_occupations, run_score, select_tasks
-from jobimpact.scoring.base import TaskPrompt, TaskScore
+from jobimpact.scoring.base import QuestionScore, TaskPrompt, TaskScore
 from jobimpact.scoring.fake import FakeScorer
 
 
@@ -253,3 +254,64 @@ def test_aggregate_without_scores_says_what_to_run(db: Path) -> None:
 
     with pytest.raises(NotReadyError, match="expected `jobimpact score` first"):
         run_aggregate(db=db)
+
+
+class BrokenModel(FakeScorer):
+    """The fake scorer giving what damaged weights give, from the second batch on."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind, self.calls = kind, 0
+
+    def score_batch(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
+        self.calls += 1
+        results = super().score_batch(items)
+        if self.calls == 1:
+            return results
+        first = results[0]
+        answers = dict(first.answers)
+        feature = first.feature.copy() if first.feature is not None else None
+        if self.kind == "all 0.5":
+            return [
+                TaskScore(r.task_id, {q: QuestionScore(0.5, 0.9) for q in r.answers}, r.feature)
+                for r in results
+            ]
+        if self.kind == "huge feature" and feature is not None:
+            feature *= 4e9
+        return [TaskScore(first.task_id, answers, feature), *results[1:]]
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("all 0.5", "P(Yes) exactly 0.5 for every answer of 3 tasks"),
+        ("huge feature", "a feature value of {huge} for task {task}"),
+    ],
+)
+def test_degenerate_model_outputs_stop_the_run_before_they_are_stored(
+    db: Path, kind: str, problem: str
+) -> None:
+    with pytest.raises(ScoringError) as caught:
+        run_score(db=db, scorer=BrokenModel(kind), batch_size=3)
+    task = query_rows(db, "SELECT task_id FROM tasks ORDER BY task_id LIMIT 1 OFFSET 3")[0][0]
+    stored = query_rows(db, "SELECT task_id FROM task_scores WHERE question = 'direct' ORDER BY 1")
+    huge = f"{np.abs(FakeScorer().score_batch([_prompt(db, task)])[0].feature).max() * 4e9:.3g}"
+    assert str(caught.value) == (
+        f"model fake:seed=0: got {problem.format(task=task, huge=huge)}, expected "
+        "probabilities that vary and features below 1e+06; nothing of this batch was stored "
+        "(check the model's files, or the server behind it)"
+    )
+    assert len(stored) == 3  # the first batch only
+    assert query_rows(db, "SELECT count(*) FROM task_features") == [(3,)]
+    assert query_rows(db, "SELECT status, counts->>'scored' FROM runs WHERE stage = 'score'") == [
+        ("failed", "3")
+    ]
+
+
+def _prompt(db: Path, task_id: object) -> TaskPrompt:
+    ((occupation, task),) = query_rows(
+        db,
+        "SELECT o.title, t.task FROM tasks t JOIN occupations o USING (onet_soc_code) "
+        f"WHERE task_id = {task_id}",
+    )
+    return TaskPrompt(occupation=str(occupation), task=str(task), task_id=str(task_id))

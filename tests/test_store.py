@@ -15,7 +15,7 @@ from jobimpact.store.read import export_parquet, relations, run_query, view_docs
 
 def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
-    with open_store(db) as con:
+    with open_store(db, create=True) as con:
         first = con.execute("SELECT version, name, applied_at FROM schema_migrations").fetchall()
     with open_store(db) as con:
         second = con.execute("SELECT version, name, applied_at FROM schema_migrations").fetchall()
@@ -44,7 +44,7 @@ def test_a_file_that_is_not_duckdb_is_refused_and_left_alone(tmp_path: Path) -> 
 
 def test_a_store_from_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
-    with open_store(db) as con:
+    with open_store(db, create=True) as con:
         con.execute("INSERT INTO schema_migrations VALUES (999, 'future', 'x', now())")
     for read_only in (False, True):
         with pytest.raises(StoreError) as caught, open_store(db, read_only=read_only):
@@ -69,7 +69,7 @@ def test_read_only_open_of_a_missing_store_says_what_to_do(tmp_path: Path) -> No
 
 
 def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
-    with open_store(tmp_path / "s.duckdb") as con:
+    with open_store(tmp_path / "s.duckdb", create=True) as con:
         with pytest.raises(RuntimeError), transaction(con):
             con.execute("INSERT INTO soc_groups VALUES ('11-0000', 'major', 'M', '11-0000')")
             raise RuntimeError("boom")
@@ -78,7 +78,7 @@ def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
 
 def test_queries_cannot_write(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
-    with open_store(db):
+    with open_store(db, create=True):
         pass
     with open_store(db, read_only=True) as con, pytest.raises(StoreError, match="read-only"):
         run_query(con, "INSERT INTO soc_groups VALUES ('11-0000', 'major', 'M', '11-0000')")
@@ -86,7 +86,7 @@ def test_queries_cannot_write(tmp_path: Path) -> None:
 
 def test_export_writes_every_table_and_view(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
-    with open_store(db) as con:
+    with open_store(db, create=True) as con:
         names = {name for name, _ in relations(con)}
         written = export_parquet(con, tmp_path / "out")
     assert {p.stem for p in written} == names
@@ -106,7 +106,7 @@ def test_cli_reports_a_bad_store_in_one_line(tmp_path: Path) -> None:
 
 def test_cli_sql_reports_a_bad_query_in_one_line(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
-    with open_store(db):
+    with open_store(db, create=True):
         pass
     result = CliRunner().invoke(cli, ["sql", "SELECT nope FROM tasks", "--db", str(db)])
     assert result.exit_code == 1
@@ -117,7 +117,7 @@ def test_cli_sql_reports_a_bad_query_in_one_line(tmp_path: Path) -> None:
 def test_every_view_is_documented_in_its_sql_and_the_readme(tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     docs = view_docs()
-    with open_store(tmp_path / "s.duckdb") as con:
+    with open_store(tmp_path / "s.duckdb", create=True) as con:
         views = [name for name, is_view in relations(con) if is_view]
     assert views
     for view in views:

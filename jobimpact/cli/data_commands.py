@@ -123,13 +123,17 @@ def _echo_coverage(coverage: dict[str, Any]) -> None:
     help="File to write for csv, json or parquet (csv and json print when omitted).",
 )
 def sql(query: str, db: Path | None, fmt: str, output: Path | None) -> None:
-    """Run a read-only SQL QUERY on the store; see the README for the documented views."""
+    """Run a read-only SQL QUERY on the store; see the README for the documented views.
+
+    The query reads the store and nothing else: files outside it, other databases,
+    extensions and settings are out of its reach (see "Security" in the README).
+    """
     from jobimpact.store import open_store
     from jobimpact.store.read import run_query, write_frame
 
     if fmt == "parquet" and output is None:
         raise click.UsageError("--format parquet needs --output FILE")
-    with open_store(settings_from(db=db).db, read_only=True) as con:
+    with open_store(settings_from(db=db).db, read_only=True, restricted=True) as con:
         frame = run_query(con, query)
     if fmt == "table":
         click.echo(frame.to_string(index=False, max_rows=200, max_colwidth=60))

@@ -136,11 +136,12 @@ def _training_set(
     from jobimpact.calibration import TARGETS
     from jobimpact.labels import match_labels, read_labels
     from jobimpact.store import calibration as store_heads
-    from jobimpact.store import open_store
+    from jobimpact.store import open_store, require_store
     from jobimpact.store import scores as store_scores
     from jobimpact.store.scorings import resolve_scoring
     from jobimpact.store.validation import creation_inputs
 
+    require_store(db)  # a mistyped --db is said before anything about the labels
     labelled = read_labels(labels)
     with open_store(db) as con:
         scoring = resolve_scoring(con, model_id=model_id, rubric_hash=rubric_hash, head_id="")
@@ -230,18 +231,6 @@ def run_calibrate(
     require("sklearn", purpose="calibration heads")
     data = _training_set(db, labels, creation_labels, model_id, rubric_hash)
     scoring = data.scoring
-    head, _ = fit_head(
-        data.matrix,
-        data.train,
-        model_id=scoring.model_id,
-        rubric_hash=scoring.rubric_hash,
-        feature_spec=data.feature_spec,
-        labels_name=data.labels_name,
-        labels_sha256=data.labels_sha256,
-        questions=data.questions,
-        n_folds=n_folds,
-        random_state=random_state,
-    )
     parameters = {
         "labels": data.labels_name,
         "labels_sha256": data.labels_sha256,
@@ -250,7 +239,20 @@ def run_calibrate(
         "n_folds": n_folds,
         "random_state": random_state,
     }
+    # The fit is the stage's long step: inside the run, so a failure or Ctrl-C is recorded.
     with stage_run(db, stage="calibrate", parameters=parameters) as run:
+        head, _ = fit_head(
+            data.matrix,
+            data.train,
+            model_id=scoring.model_id,
+            rubric_hash=scoring.rubric_hash,
+            feature_spec=data.feature_spec,
+            labels_name=data.labels_name,
+            labels_sha256=data.labels_sha256,
+            questions=data.questions,
+            n_folds=n_folds,
+            random_state=random_state,
+        )
         with open_store(db) as con:
             store_heads.write_head(con, head, run_id=run.run_id)
         applied = apply_head(db=db, head_id=head.head_id, run_id=run.run_id)

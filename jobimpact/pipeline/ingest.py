@@ -166,7 +166,7 @@ def run_ingest(
     counts["occupations_with_tasks"] = int(tables["tasks"]["onet_soc_code"].nunique())
     coverage = employment_coverage(tables["employment"], tables["oews"])
     parameters = {"data_dir": str(data_dir), **versions, "force": force}
-    with stage_run(db, stage="ingest", parameters=parameters) as run:
+    with stage_run(db, stage="ingest", parameters=parameters, create=True) as run:
         with open_store(db) as con:
             replace_reference_data(con, tables, records)
         run.counts = {**counts, **coverage}

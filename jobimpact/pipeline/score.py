@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from jobimpact.errors import ConfigError, ScoringError, ScoringRefusedError
@@ -29,6 +31,9 @@ _EXPECTED = (
     "expected O*NET-SOC codes like 15-1252.00 or SOC codes like 15-1252 of occupations "
     "with task statements"
 )
+# Feature vectors of a working model are hidden-state means of moderate size; values this
+# large mean broken weights (damaged files gave about 4e9), never a real task.
+MAX_FEATURE = 1e6
 
 
 @dataclass(frozen=True)
@@ -355,7 +360,9 @@ def _score_todo(
         "answers_from_text": scorer.answers_from_text,
     }
     total = _BatchOutcome()
-    with stage_run(db, stage="score", parameters=parameters) as run:
+    with stage_run(
+        db, stage="score", parameters=parameters, recount=store_scores.run_counts
+    ) as run:
         run.counts = {"selected": result.selected, "already_scored": result.already_scored}
         for start in range(0, len(plan.todo), batch_size):
             batch = plan.tasks.iloc[plan.todo[start : start + batch_size]]
@@ -450,7 +457,9 @@ def _score_batch(
         _record_failures(db, scorer, batch.iloc[failed], [reasons[i] or "" for i in failed], run_id)
     answers = [r.answers for r in results if r is not None]
     if kept:
-        _store(db, scorer, batch.iloc[kept], [r for r in results if r is not None], head, run_id)
+        stored = [r for r in results if r is not None]
+        check_results(stored, model_id=scorer.model_id)
+        _store(db, scorer, batch.iloc[kept], stored, head, run_id)
     return _BatchOutcome(
         scored=len(kept),
         failed=len(failed),
@@ -534,3 +543,31 @@ def _store(
             rows = pd.concat([rows, calibrated_rows(head, featured, run_id=run_id)])
     with open_store(db) as con:
         store_scores.write_score_batch(con, rows, feature_rows)
+
+
+def check_results(results: Sequence[TaskScore], *, model_id: str) -> None:
+    """Refuse a batch no working model gives, before anything of it is stored.
+
+    Each answer's values are checked where it is made (a malformed answer fails its own
+    task); what is left to see is the batch as a whole: every P(Yes) exactly 0.5 (a model
+    whose Yes and No logits are always equal reads nothing) or feature values above
+    :data:`MAX_FEATURE`. Damaged weights give these, and storing them under the model's id
+    would make later runs skip the tasks, so the run stops
+    (:class:`~jobimpact.errors.ScoringError`) instead.
+    """
+    p_yes = [a.p_yes for r in results for a in r.answers.values() if not a.from_text]
+    problem = None
+    if p_yes and all(p == 0.5 for p in p_yes):
+        problem = f"P(Yes) exactly 0.5 for every answer of {len(results)} tasks"
+    for result in results:
+        if result.feature is not None:
+            largest = float(np.abs(np.asarray(result.feature, dtype=np.float64)).max(initial=0.0))
+            if not math.isfinite(largest) or largest > MAX_FEATURE:
+                problem = f"a feature value of {largest:.3g} for task {result.task_id}"
+                break
+    if problem is not None:
+        raise ScoringError(
+            f"model {model_id}: got {problem}, expected probabilities that vary and features "
+            f"below {MAX_FEATURE:g}; nothing of this batch was stored (check the model's "
+            "files, or the server behind it)"
+        )

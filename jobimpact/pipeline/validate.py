@@ -71,10 +71,11 @@ def _scored_labels(
     """The scoring, its head, the labels, how they matched, and the labelled scored tasks."""
     from jobimpact.labels import match_labels, read_labels
     from jobimpact.store import calibration as store_heads
-    from jobimpact.store import open_store
+    from jobimpact.store import open_store, require_store
     from jobimpact.store import scores as store_scores
     from jobimpact.store.scorings import resolve_scoring
 
+    require_store(db)  # a mistyped --db is said before anything about the labels
     labelled = read_labels(labels)
     with open_store(db) as con:
         scoring = resolve_scoring(con, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id)

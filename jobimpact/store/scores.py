@@ -201,6 +201,20 @@ def record_failures(
         )
 
 
+COUNT_RUN_SCORED = """
+SELECT count(DISTINCT task_id) FROM task_scores WHERE run_id = ? AND head_id = ''
+"""
+COUNT_RUN_FAILED = "SELECT count(DISTINCT task_id) FROM scoring_failures WHERE run_id = ?"
+
+
+def run_counts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Tasks a scoring run stored scores for, and tasks it recorded as failed: what it
+    committed, whatever it was doing when it ended."""
+    scored = con.execute(COUNT_RUN_SCORED, [run_id]).fetchone()
+    failed = con.execute(COUNT_RUN_FAILED, [run_id]).fetchone()
+    return {"scored": int(scored[0]) if scored else 0, "failed": int(failed[0]) if failed else 0}
+
+
 def task_measures(con: duckdb.DuckDBPyConnection, scoring: ScoringKey) -> pd.DataFrame:
     """One scoring's measures, one row per task, with the inputs of the task weights."""
     frame: pd.DataFrame = con.execute(SELECT_MEASURES, scoring.params[:3]).df()
