@@ -75,8 +75,15 @@ def _labels(labels: Path | None, settings: Settings) -> Path:
 @click.option(
     "--questions",
     default=None,
-    help="Comma-separated rubric questions to ask zero-shot (default: all; e.g. 'creation' "
-    "when a calibration head answers the others).",
+    help="Comma-separated rubric questions to ask zero-shot, or 'none' for the feature pass "
+    "(default: none when a shipped calibration head answers every question, else all).",
+)
+@click.option(
+    "--layer",
+    type=int,
+    default=None,
+    help="Block whose task-token mean is the feature vector (transformers backend; default: "
+    "the model's registered feature layer).",
 )
 @click.option(
     "--occupations",
@@ -96,6 +103,7 @@ def _labels(labels: Path | None, settings: Settings) -> Path:
 @click.option("--force", is_flag=True, help="Score again tasks that already have scores.")
 def score(
     questions: str | None,
+    layer: int | None,
     occupations: str | None,
     limit: int | None,
     labelled: bool,
@@ -118,9 +126,10 @@ def score(
 
         labels = read_labels(_labels(None, settings))
         codes = sorted(set(labels.frame["onet_soc_code"]) | set(codes or []))
-    extra = {}
+    extra: dict[str, Any] = {} if layer is None else {"layer": layer}
     if questions is not None:
-        extra["questions"] = [q.strip() for q in questions.split(",") if q.strip()]
+        asked = [q.strip() for q in questions.split(",") if q.strip()]
+        extra["questions"] = [] if asked == ["none"] else asked
     scorer = make_scorer(settings, **extra)
     with _progress_bar("scoring", "task") as advance:
         result = run_score(

@@ -235,7 +235,10 @@ def _plan(db: str | Path, scorer: Scorer, selection: _Selection, force: bool) ->
             every_task, occupations=codes, sample=selection.sample, limit=selection.limit
         )
         done = store_scores.scored_keys(
-            con, model_id=scorer.model_id, rubric_hash=scorer.rubric.hash
+            con,
+            model_id=scorer.model_id,
+            rubric_hash=scorer.rubric.hash,
+            questions=scorer.questions,
         )
         head = head_for(con, model_id=scorer.model_id, rubric_hash=scorer.rubric.hash)
     keys = [
@@ -537,7 +540,9 @@ def _store(
     vectors = [r.feature for r in results if r.feature is not None]
     feature_rows = None
     if len(vectors) == len(results):
-        feature_rows = store_scores.feature_rows(batch, vectors, model_id=scorer.model_id)
+        feature_rows = store_scores.feature_rows(
+            batch, vectors, model_id=scorer.model_id, rubric_hash=scorer.rubric.hash
+        )
         if head is not None:
             featured = batch.assign(vector=pd.Series(vectors, index=batch.index, dtype=object))
             rows = pd.concat([rows, calibrated_rows(head, featured, run_id=run_id)])

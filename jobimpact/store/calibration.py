@@ -38,18 +38,14 @@ FROM calibration_heads ORDER BY created_at DESC
 """
 # The zero-shot prompt of each task carries the feature vector (one per prompt key).
 SELECT_TASK_FEATURES = """
-WITH prompts AS (
-    SELECT DISTINCT task_id, prompt_sha256 FROM task_scores
-    WHERE model_id = ? AND rubric_hash = ? AND head_id = ''
-)
-SELECT p.task_id, t.onet_soc_code, p.prompt_sha256, f.feature_spec, f.vector
-FROM prompts AS p
-JOIN task_features AS f ON f.prompt_sha256 = p.prompt_sha256 AND f.model_id = ?
-JOIN tasks AS t ON t.task_id = p.task_id
-WHERE ?::VARCHAR IS NULL OR p.prompt_sha256 NOT IN (
-    SELECT prompt_sha256 FROM task_scores WHERE model_id = ? AND head_id = ?
-)
-ORDER BY p.task_id
+SELECT f.task_id, t.onet_soc_code, f.prompt_sha256, f.feature_spec, f.vector
+FROM task_features AS f
+JOIN tasks AS t ON t.task_id = f.task_id
+WHERE f.model_id = ? AND f.rubric_hash = ?
+  AND (?::VARCHAR IS NULL OR f.prompt_sha256 NOT IN (
+      SELECT prompt_sha256 FROM task_scores WHERE model_id = ? AND head_id = ?
+  ))
+ORDER BY f.task_id
 """
 
 
@@ -141,13 +137,13 @@ def task_features(
     rubric_hash: str,
     skip_head_id: str | None = None,
 ) -> pd.DataFrame:
-    """Feature vectors of the tasks scored zero-shot by a model and rubric.
+    """Feature vectors of the tasks a model computed after a rubric's prefix.
 
     With ``skip_head_id``, tasks already calibrated by that head are left out, so applying
     a head again does only new work.
     """
     frame: pd.DataFrame = con.execute(
         SELECT_TASK_FEATURES,
-        [model_id, rubric_hash, model_id, skip_head_id, model_id, skip_head_id],
+        [model_id, rubric_hash, skip_head_id, model_id, skip_head_id],
     ).df()
     return frame

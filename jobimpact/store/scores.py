@@ -38,10 +38,16 @@ FROM tasks AS t JOIN occupations AS o USING (onet_soc_code)
 LEFT JOIN employment AS e USING (onet_soc_code)
 ORDER BY t.task_id
 """
+# Prompt keys whose zero-shot answers cover every question asked.
 SELECT_SCORED_KEYS = """
-SELECT DISTINCT prompt_sha256 FROM task_scores
+SELECT prompt_sha256 FROM task_scores
 WHERE model_id = ? AND rubric_hash = ? AND head_id = ''
+  AND question IN (SELECT unnest(?::VARCHAR[]))
+GROUP BY prompt_sha256
+HAVING count(DISTINCT question) = len(?::VARCHAR[])
 """
+# Prompt keys that have a feature vector of this model (a scorer asking no question).
+SELECT_FEATURED_KEYS = "SELECT prompt_sha256 FROM task_features WHERE model_id = ?"
 INSERT_RUBRIC = """
 INSERT INTO rubrics VALUES (?, ?, ?, ?, ?) ON CONFLICT (rubric_hash) DO NOTHING
 """
@@ -65,9 +71,16 @@ def tasks_to_score(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
-def scored_keys(con: duckdb.DuckDBPyConnection, *, model_id: str, rubric_hash: str) -> set[str]:
-    """Prompt keys already scored zero-shot by this model and rubric."""
-    rows = con.execute(SELECT_SCORED_KEYS, [model_id, rubric_hash]).fetchall()
+def scored_keys(
+    con: duckdb.DuckDBPyConnection, *, model_id: str, rubric_hash: str, questions: Sequence[str]
+) -> set[str]:
+    """Prompt keys this model and rubric have already done: answers to every one of
+    ``questions`` zero-shot, or, when no question is asked, a feature vector."""
+    if not questions:
+        rows = con.execute(SELECT_FEATURED_KEYS, [model_id]).fetchall()
+    else:
+        asked = list(questions)
+        rows = con.execute(SELECT_SCORED_KEYS, [model_id, rubric_hash, asked, asked]).fetchall()
     return {key for (key,) in rows}
 
 
@@ -147,12 +160,18 @@ def _method(head_id: str, mass: float | None) -> str:
 
 
 def feature_rows(
-    tasks: pd.DataFrame, vectors: Sequence[npt.NDArray[np.float32]], *, model_id: str
+    tasks: pd.DataFrame,
+    vectors: Sequence[npt.NDArray[np.float32]],
+    *,
+    model_id: str,
+    rubric_hash: str,
 ) -> pd.DataFrame:
-    """``task_features`` rows of a batch: one vector per prompt key."""
+    """``task_features`` rows of a batch: one vector per prompt key, with its task."""
     return pd.DataFrame(
         {
             "prompt_sha256": tasks["prompt_sha256"].to_list(),
+            "task_id": tasks["task_id"].astype(int).to_list(),
+            "rubric_hash": rubric_hash,
             "model_id": model_id,
             "feature_spec": f"task-token-mean;dim={len(vectors[0]) if vectors else 0}",
             "vector": [np.asarray(v, dtype=np.float32).tolist() for v in vectors],
@@ -174,8 +193,8 @@ def write_score_batch(
             con.register("_features", features)
             con.execute(
                 "INSERT OR REPLACE INTO task_features BY NAME "
-                "SELECT prompt_sha256, model_id, feature_spec, vector::FLOAT[] AS vector "
-                "FROM _features"
+                "SELECT prompt_sha256, task_id, rubric_hash, model_id, feature_spec, "
+                "vector::FLOAT[] AS vector FROM _features"
             )
             con.unregister("_features")
 

@@ -15,6 +15,7 @@ from jobimpact.errors import ScoringError
 from jobimpact.scoring.base import TaskPrompt, TaskScore, get_backend
 from jobimpact.scoring.engine import PrefixTreeEngine, _start, build_layout
 from jobimpact.scoring.models import ModelRef
+from jobimpact.scoring.rubric import DEFAULT_RUBRIC, load_rubric
 from jobimpact.scoring.transformers_backend import TransformersScorer, load_model
 
 pytestmark = [
@@ -176,7 +177,9 @@ def test_unloadable_model_is_a_scoring_error(tmp_path: os.PathLike[str]) -> None
 )
 def test_qwen_engine_equals_naive(tasks: list[TaskPrompt]) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
-    qwen = TransformersScorer(model="qwen2.5-coder-0.5b", batch_size=4)
+    keys = list(load_rubric(DEFAULT_RUBRIC).keys)
+    qwen = TransformersScorer(model="qwen2.5-coder-0.5b", batch_size=4, layer=16, questions=keys)
+    assert qwen.engine is not None
     assert qwen.feature_dim == 896 and qwen.engine.layer == 16
     few = tasks[:3]
     _assert_close(qwen.score(few), qwen.score_naive(few))
