@@ -10,7 +10,7 @@
 # # 1. Quickstart: what is in a jobimpact store
 #
 # This notebook opens a store read-only and shows the headline figures, the map of
-# occupations by displacement and augmentation, and the scored tasks of one occupation.
+# occupations by displacement and creation, and the scored tasks of one occupation.
 #
 # Set `JOBIMPACT_DB` to the store to read (default `../data/jobimpact.duckdb`, the one
 # `make run` builds). Nothing here writes to it.
@@ -77,9 +77,9 @@ ROLLUPS
 # * **workers_10pct_exposed / workers_50pct_exposed**: share of workers in occupations
 #   with at least 10% / 50% of their tasks exposed (an occupation's share of exposed
 #   tasks is its beta, the measure of Eloundou et al. 2023, who report about 80% and 19%).
-# * **quadrants**: occupations are split at the employment-weighted medians of
-#   displacement and of the creation axis, so the quadrants are relative: by
-#   construction about half the employment lies on each side of each line.
+# * **quadrants**: occupations are split at displacement 0.5 and creation 0.5 ("more
+#   likely than not"), lines with a stated meaning; `quadrant_relative` in
+#   `occupation_impact` splits at the employment-weighted medians instead.
 #
 # The figures describe the workers of the *scored* occupations only (`n_occupations`
 # below); after `--sample`, that is a sample, not the US economy. Zero-shot scores of
@@ -101,7 +101,6 @@ headline = pd.Series(
         "workers with >= 50% of tasks exposed": f"{economy['workers_50pct_exposed']:.1%}",
         "mean exposure (beta)": round(economy["beta"], 3),
         "mean displacement": round(economy["displacement"], 3),
-        "mean augmentation": round(economy["augmentation"], 3),
         "mean creation": round(economy["creation"], 3),
     }
 )
@@ -125,11 +124,12 @@ quadrants["workers (millions)"] = quadrants["share of employment"] * economy["em
 quadrants.round(3)
 
 # %% [markdown]
-# ## Displacement versus augmentation, by occupation
+# ## Displacement versus creation, by occupation
 #
 # Each marker is an occupation (area: employment; colour and shape: major group). The
-# x axis is displacement (could an LLM system do its tasks end to end), the y axis the
-# creation axis of the roll-up (augmentation by default: exposed but not automated).
+# x axis is displacement (could an LLM system do its tasks end to end), the y axis
+# creation (when people use an LLM for the task, do they keep the work and iterate,
+# validate, learn with it: a head learnt from observed use in the Economic Index).
 # The dashed lines are the quadrant thresholds. Occupations far to the right and low
 # are where a model sees tasks being taken over rather than assisted.
 #
@@ -163,7 +163,6 @@ SELECT * FROM occupation_impact
 WHERE model_id = ? AND rubric_hash = ? AND head_id = ? AND weighting = ?
 """
 occupations = jobimpact.query(DB, OCCUPATIONS, KEY)
-creation_axis = str(occupations["creation_axis"].iloc[0])
 columns = [
     "title",
     "quadrant",
@@ -172,7 +171,7 @@ columns = [
     "displacement",
     "displacement_low",
     "displacement_high",
-    creation_axis,
+    "creation",
     "beta",
 ]
 (
@@ -199,7 +198,7 @@ OCCUPATION = str(occupations.sort_values("employment", ascending=False)["onet_so
 TASKS = """
 SELECT t.task, t.task_type, t.importance, t.relevance,
        m.p_direct, m.p_software, m.p_automation, m.p_creation,
-       m.beta, m.displacement, m.augmentation, m.min_answer_mass
+       m.beta, m.displacement, m.creation, m.min_answer_mass
 FROM task_measures AS m JOIN tasks AS t USING (task_id)
 WHERE m.model_id = ? AND m.rubric_hash = ? AND m.head_id = ? AND t.onet_soc_code = ?
 QUALIFY row_number() OVER (PARTITION BY m.task_id ORDER BY m.scored_at DESC) = 1
@@ -223,8 +222,9 @@ by_code.loc[
         "displacement",
         "displacement_low",
         "displacement_high",
-        "augmentation",
         "creation",
+        "creation_low",
+        "creation_high",
         "quadrant",
         "employment",
     ],

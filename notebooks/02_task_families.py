@@ -60,7 +60,7 @@ clusterings
 # %% [markdown]
 # Family scores come from the task scores of one scoring (model, rubric, head): the one
 # the report shows, chosen by `jobimpact.resolve_scoring` (see the quickstart notebook).
-# A family's displacement, augmentation and creation are means over its scored tasks,
+# A family's displacement and creation are means over its scored tasks,
 # each weighted by its occupation's employment divided among the occupation's tasks.
 # After a `--sample` run most families have only a few scored tasks (`n_tasks_scored`):
 # their means are noisy.
@@ -71,11 +71,11 @@ with jobimpact.open_store(DB, read_only=True) as con:
 print("scoring:", SCORING.describe())
 
 FAMILY_LABELS = """
-SELECT DISTINCT cluster_id, label, size, n_occupations, n_emerging_tasks
+SELECT DISTINCT cluster_id, label, size, n_occupations, n_emerging_tasks, share_new
 FROM task_family_impact WHERE clustering_id = ?
 """
 FAMILY_SCORES = """
-SELECT cluster_id, n_tasks_scored, displacement, augmentation, creation
+SELECT cluster_id, n_tasks_scored, displacement, creation
 FROM task_family_impact
 WHERE clustering_id = ? AND model_id = ? AND rubric_hash = ? AND head_id = ?
 """
@@ -107,7 +107,6 @@ MIN_SCORED = 5
             "n_occupations",
             "n_tasks_scored",
             "displacement",
-            "augmentation",
             "creation",
         ]
     ]
@@ -162,7 +161,7 @@ figure
 
 # %% [markdown]
 # The same map with one bubble per family, at the mean position of its tasks, sized by
-# its number of tasks and coloured by its displacement and augmentation (the report's
+# its number of tasks and coloured by its displacement and creation (the report's
 # figure, for the latest clustering and the same scoring). Families without scored
 # tasks are drawn hollow.
 

@@ -90,7 +90,7 @@ ROLLUPS
 # %%
 GROUPS = """
 SELECT major_group, n_occupations, employment / 1e6 AS employment_millions,
-       beta, displacement, augmentation, creation,
+       beta, displacement, creation,
        employment_at_risk / employment AS share_at_risk
 FROM major_group_impact
 WHERE model_id = ? AND rubric_hash = ? AND head_id = ? AND weighting = ?
@@ -156,7 +156,7 @@ sizes.sort_values("kB", ascending=False).head(8)
 # pandas reads Parquet too (pd.read_parquet) when pyarrow is installed
 back = duckdb.connect().execute("SELECT * FROM read_parquet(?)", [str(target)]).df()
 print(len(back), "occupations read back from", target.name)
-back[["onet_soc_code", "title", "displacement", "augmentation", "quadrant"]].head()
+back[["onet_soc_code", "title", "displacement", "creation", "quadrant"]].head()
 
 # %% [markdown]
 # ## Joining an outside table
@@ -178,7 +178,7 @@ SELECT v.soc_code,
        any_value(i.title) AS example_title,
        sum(i.employment) AS national_employment,
        sum(i.displacement * i.employment) / sum(i.employment) AS displacement,
-       sum(i.augmentation * i.employment) / sum(i.employment) AS augmentation
+       sum(i.creation * i.employment) / sum(i.employment) AS creation
 FROM occupation_impact AS i JOIN occupation_overview AS v USING (onet_soc_code)
 WHERE i.model_id = ? AND i.rubric_hash = ? AND i.head_id = ? AND i.weighting = ?
   AND i.employment > 0
@@ -215,7 +215,7 @@ print("\n".join(STATE_FILE.read_text().splitlines()[:4]))
 
 # %%
 STATE_ROWS = """
-SELECT s.state, s.soc_code, m.example_title, s.employment, m.displacement, m.augmentation
+SELECT s.state, s.soc_code, m.example_title, s.employment, m.displacement, m.creation
 FROM read_csv(?) AS s LEFT JOIN soc_measures AS m USING (soc_code)
 ORDER BY s.state, s.soc_code
 """
@@ -223,7 +223,7 @@ STATE_TOTALS = """
 SELECT s.state,
        sum(s.employment) AS employment,
        sum(s.employment * m.displacement) / sum(s.employment) AS displacement,
-       sum(s.employment * m.augmentation) / sum(s.employment) AS augmentation
+       sum(s.employment * m.creation) / sum(s.employment) AS creation
 FROM read_csv(?) AS s JOIN soc_measures AS m USING (soc_code)
 GROUP BY s.state ORDER BY displacement DESC
 """
@@ -235,7 +235,7 @@ print(f"{rows['displacement'].isna().sum()} of {len(rows)} rows found no scored 
 rows.round(3)
 
 # %% [markdown]
-# Each state's employment-weighted displacement and augmentation over these occupations.
+# Each state's employment-weighted displacement and creation over these occupations.
 # The states differ only through their mix of occupations: the calculation assumes an
 # occupation's tasks, and so its scores, are the same in every state.
 
