@@ -56,11 +56,14 @@ def quadrant_scatter(
     creation_threshold: float | None,
     source: str,
     n_labels: int = 14,
+    creation_source: str = "calibrated",
 ) -> Figure:
     """Occupations by displacement (x) and the creation axis (y), sized by employment.
 
-    Colour and marker encode the major group; dashed lines are the quadrant thresholds;
-    the largest occupations are labelled where a label fits without overlapping.
+    Colour and marker encode the major group; dashed lines are the stated quadrant lines
+    (the thresholds of the roll-up); the largest occupations are labelled where a label
+    fits without overlapping. ``creation_source`` (``calibrated`` or ``zero-shot``) names
+    what the y axis holds.
     """
     frame = occupations.dropna(subset=["displacement", "creation"])
     styles = group_styles(list(frame["soc_major"]))
@@ -89,7 +92,8 @@ def quadrant_scatter(
             labels.append(short_group(str(group["major_group"].iloc[0])))
         _quadrant_guides(ax, displacement_threshold, creation_threshold)
         ax.set_xlabel(axis_label("displacement", unit="occupation's weighted mean, 0–1"))
-        ax.set_ylabel(axis_label("creation", unit="occupation's weighted mean, 0–1"))
+        creation = "creation" if creation_source == "calibrated" else "creation_zero_shot"
+        ax.set_ylabel(axis_label(creation, unit="occupation's weighted mean, 0–1"))
         legend = legend_ax.legend(
             handles,
             labels,

@@ -127,6 +127,7 @@ class Report:
                 displacement_threshold=scoring["displacement_threshold"],
                 creation_threshold=scoring["creation_threshold"],
                 source=source,
+                creation_source=summary["creation"]["source"],
             )
         if summary["major_groups"]["displacement"].notna().any():
             focus = summary["focus"]

@@ -147,7 +147,9 @@ def validation(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> dict[str,
     reliability = con.execute(SELECT_RELIABILITY, [str(first["validation_id"])]).df()
     return {
         "available": True,
-        "table": _validation_table(metrics),
+        # exposure against the labels of Eloundou et al.; the creation checks (other
+        # references) are read by jobimpact.report.creation
+        "table": _validation_table(metrics[metrics["reference"].isin(EXPOSURE_REFERENCES)]),
         "validation_id": str(first["validation_id"]),
         "run_id": str(first["run_id"]),
         "mode": str(first["mode"]),
@@ -167,6 +169,7 @@ METRIC_NAMES = {
     "pearson_beta": "Pearson r of occupation beta",
     "spearman_beta": "Spearman rank correlation of occupation beta",
 }
+EXPOSURE_REFERENCES = ("human", "gpt4")
 # (source of the scores, reference labels) → column of the validation table.
 VALIDATION_COLUMNS = {
     ("ours", "human"): "ours_human",

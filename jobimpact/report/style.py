@@ -49,6 +49,7 @@ STYLE: dict[Any, Any] = {
 AXIS_DESCRIPTIONS = {
     "displacement": "Displacement: P(an LLM system can do the task end to end)",
     "creation": "Creation: P(LLM use on the task is augmentative)",
+    "creation_zero_shot": "Creation: zero-shot P(Yes), LLM use creates new work",
     "beta": "Exposure (beta): expected share of exposed tasks",
 }
 SOURCE_FONT_SIZE = 6.3

@@ -26,6 +26,7 @@ from jobimpact.drivers import task_drivers, with_weight_shares
 from jobimpact.errors import ConfigError
 from jobimpact.report import sections
 from jobimpact.report.comparison import comparison
+from jobimpact.report.creation import creation_section, quadrant_views
 from jobimpact.report.sections import as_float
 from jobimpact.store.scores import occupation_tasks
 
@@ -147,8 +148,11 @@ def summarize(
         ``scoring`` (with ``answers``, ``text_answers`` and ``text_tasks``: zero-shot
         answers, and those read from the model's text), ``coverage``, ``headline``,
         ``occupations``, ``major_groups``, ``wage_bins`` (the three DataFrames),
-        ``families``, ``top_lists``, ``validation``, ``comparison`` (the latest stored, of
-        the whole roll-up), ``provenance``.
+        ``families``, ``top_lists``, ``quadrants`` (shares at the stated lines, as they
+        move, and in the relative view), ``validation``, ``creation`` (where its scores
+        come from, its validation, the new-work evidence of the occupations and families
+        with most creation), ``comparison`` (the latest stored, of the whole roll-up),
+        ``provenance``.
     """
     scoring = _choose_scoring(
         con, db, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id, weighting=weighting
@@ -175,6 +179,11 @@ def summarize(
     scoring["backend"] = ", ".join(provenance["backends"]) or "unknown"
     # Answers read from the model's text have P(Yes) 0 or 1: the method section says so.
     scoring.update(provenance["answer_sources"])
+    top_lists = _top_lists(con, occupations, keys, weighting=weighting)
+    validation = sections.validation(con, keys)
+    creation = creation_section(
+        con, keys=keys, top_lists=top_lists, families=families, validation=validation
+    )
     return {
         "title": title or _default_title(focus),
         "generated_at": datetime.now(UTC).replace(microsecond=0),
@@ -188,8 +197,10 @@ def summarize(
         "major_groups": major_groups,
         "wage_bins": wage_bins(occupations),
         "families": families,
-        "top_lists": _top_lists(con, occupations, keys, weighting=weighting),
-        "validation": sections.validation(con, keys),
+        "top_lists": top_lists,
+        "quadrants": quadrant_views(occupations, scoring),
+        "validation": validation,
+        "creation": creation,
         "comparison": comparison(con, [*keys, weighting], weighting=weighting),
         "provenance": provenance,
     }
@@ -342,8 +353,11 @@ def _headline(occupations: pd.DataFrame) -> dict[str, Any]:
             }
         )
 
-    def weighted(column: str) -> float:
-        return float(np.sum(frame[column].to_numpy(float) * employment) / total)
+    def weighted(column: str, weight: str = "employment") -> float | None:
+        chosen = frame[frame[weight].fillna(0) > 0]
+        if chosen.empty:
+            return None
+        return float(np.average(chosen[column].to_numpy(float), weights=chosen[weight]))
 
     return {
         "available": True,
@@ -352,6 +366,8 @@ def _headline(occupations: pd.DataFrame) -> dict[str, Any]:
         "beta": weighted("beta"),
         "displacement": weighted("displacement"),
         "creation": weighted("creation"),
+        "displacement_wage_weighted": weighted("displacement", "wage_bill"),
+        "creation_wage_weighted": weighted("creation", "wage_bill"),
         "exposed": exposed,
         "quadrants": quadrants,
     }
@@ -404,15 +420,26 @@ def _top_lists(
     *,
     weighting: str,
 ) -> dict[str, Any]:
-    """The most displaced, most created-for and largest at-risk occupations, with drivers."""
+    """The most displaced and largest at-risk occupations; those with most creation, by
+    score and by worker-equivalents (employment × creation); each with its driving tasks.
+
+    Every list carries ``creation_workers`` (employment × creation) and
+    ``creation_wage_bill`` (wage bill × creation): creation weighted by employment and by
+    wage bill, as the headline weighs displacement.
+    """
+    occupations = occupations.assign(
+        creation_workers=occupations["employment"] * occupations["creation"],
+        creation_wage_bill=occupations["wage_bill"] * occupations["creation"],
+    )
+    employed = occupations[occupations["employment"].fillna(0) > 0]
     displaced = occupations.sort_values(["displacement", "employment"], ascending=False)
     created = occupations.sort_values(["creation", "employment"], ascending=False)
-    at_risk = occupations[
-        (occupations["quadrant"] == "at risk") & (occupations["employment"].fillna(0) > 0)
-    ].sort_values("employment", ascending=False)
+    created_workers = employed.sort_values(["creation_workers", "creation"], ascending=False)
+    at_risk = employed[employed["quadrant"] == "at risk"].sort_values("employment", ascending=False)
     lists = {
         "displaced": (displaced.head(TOP_N), "displacement"),
         "created": (created.head(TOP_N), "creation"),
+        "created_workers": (created_workers.head(TOP_N), "creation"),
         "at_risk": (at_risk.head(TOP_N), "displacement"),
     }
     codes = sorted({code for frame, _ in lists.values() for code in frame["onet_soc_code"]})
