@@ -34,8 +34,8 @@ system-deps:
 install: $(VENV)/.installed
 install-dev: install
 
-# Occupations to score (stratified by major group); SAMPLE= scores all 18,796 tasks (~2 h on 2 cores).
-SAMPLE ?= 40
+# Every task by default; `make run SAMPLE=40` scores 40 occupations (stratified by major group).
+SAMPLE ?=
 SAMPLE_FLAG := $(if $(SAMPLE),--sample $(SAMPLE),)
 
 run: install

@@ -1,15 +1,33 @@
-"""Benchmark: prefix-tree engine vs one-prompt-at-a-time scoring on the same tasks.
+"""Benchmark: the feature pass against the prefix-tree engine and naive prompting.
 
 Usage::
 
-    python benchmarks/score_bench.py [--tasks 200] [--naive-tasks N] [--model NAME]
-                                     [--batch-size 16] [--threads N]
+    python benchmarks/score_bench.py [--tasks 600] [--engine-tasks 96] [--naive-tasks 8]
+                                     [--rounds 4] [--threads 2] [--model NAME]
 
-Tasks come from the O*NET ``Task Statements.txt`` (the local mirror by default). The
-naive path can run on fewer tasks (``--naive-tasks``) since it is slow; the speedup
-compares time per task. Prints the speedup, tokens computed per task, the projected
-time for all 18,796 O*NET tasks, the largest difference between the two paths on the
-tasks both scored, and peak memory.
+One process loads the model once and runs, on tasks of whole O*NET occupations drawn
+with a fixed seed from ``Task Statements.txt`` (the local mirror by default):
+
+feature pass
+    the default scoring path: :class:`~jobimpact.scoring.feature_pass.FeaturePass` up to
+    the registered feature layer, the sentence embedding appended, and the shipped
+    calibration head's probabilities (every question, out of nothing but features);
+current engine
+    the path it replaces: :class:`~jobimpact.scoring.engine.PrefixTreeEngine` at layer 16
+    asking the creation question zero-shot (the head answered the others);
+naive
+    one full prompt per task and question through the whole model.
+
+Each phase's tasks are cut into ``--rounds`` slices and every round runs the three phases
+on one slice each, in a rotating order, so a change in the load of a shared machine hits
+them alike; times are summed over rounds and compared per task. The **matmul limit** is
+the time of the bare matrix multiplications of the feature pass's own token rows through
+the same blocks' weights (every ``nn.Linear`` of blocks 1..L, same threads): the floor
+any implementation of the LLM's part meets on this CPU (the feature pass's time also
+holds the sentence embedding and the head). Prints wall and CPU seconds,
+tokens computed per task and the peak resident memory added by each phase, then a last
+line of the form ``feature pass: R tasks/s; all 18,796 tasks in S s; X× the current
+engine; Y× naive; Z× the matmul limit``.
 """
 
 from __future__ import annotations
@@ -18,133 +36,219 @@ import argparse
 import os
 import resource
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from jobimpact.scoring.base import TaskPrompt, TaskScore
-from jobimpact.scoring.engine import PrefixTreeEngine
-from jobimpact.scoring.models import DEFAULT_MODEL
-from jobimpact.scoring.transformers_backend import TransformersScorer
+from jobimpact.scoring.base import TaskPrompt
 
 DEFAULT_TASKS_FILE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "onet"
-    / "db_29_3_text"
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "onet" / "db_29_3_text"
     / "Task Statements.txt"
-)
+)  # fmt: skip
 ALL_ONET_TASKS = 18_796
+ENGINE_LAYER = 16  # the layer of the engine path the feature pass replaces
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass
+class Phase:
+    """Time, tokens and memory of one way of scoring, summed over rounds."""
+
+    tasks: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    tokens: int = 0
+    peak_extra_mib: float = 0.0
+
+    def per_task(self) -> float:
+        return self.wall / self.tasks
 
 
 def load_tasks(path: Path, n: int, *, seed: int = 0) -> list[TaskPrompt]:
-    """Sample ``n`` tasks (fixed seed) from an O*NET Task Statements file."""
+    """Whole occupations, drawn with a fixed seed, until ``n`` tasks (a run scores tasks of
+    one occupation together, and the feature pass shares their header)."""
     frame = pd.read_csv(path, sep="\t", dtype=str)
-    frame = frame.sample(n=min(n, len(frame)), random_state=seed)
+    codes = frame["O*NET-SOC Code"].drop_duplicates().sample(frac=1.0, random_state=seed)
+    chosen: list[str] = []
+    for code in codes:
+        chosen.append(code)
+        if frame["O*NET-SOC Code"].isin(chosen).sum() >= n:
+            break
+    picked = frame[frame["O*NET-SOC Code"].isin(chosen)].sort_values(["O*NET-SOC Code", "Task ID"])
     return [
         TaskPrompt(occupation=r["Title"], task=r["Task"], task_id=r["Task ID"])
-        for _, r in frame.iterrows()
+        for _, r in picked.head(n).iterrows()
     ]
 
 
-def max_diff(a: list[TaskScore], b: list[TaskScore]) -> float:
-    """Largest absolute difference in P(Yes) or answer mass between two runs."""
-    diffs = [
-        max(
-            abs(x.answers[k].p_yes - y.answers[k].p_yes),
-            abs(x.answers[k].answer_mass - y.answers[k].answer_mass),
-        )
-        for x, y in zip(a, b, strict=True)
-        for k in x.answers
-    ]
-    return max(diffs, default=0.0)
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * _PAGE / 2**20
+
+
+@contextmanager
+def measured(phase: Phase, n_tasks: int) -> Iterator[None]:
+    """Add wall and CPU time of the block to ``phase``, and the peak RSS above its start
+    (sampled every 5 ms)."""
+    start_rss, peak = _rss_mib(), [0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.005):
+            peak[0] = max(peak[0], _rss_mib() - start_rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        phase.wall += time.perf_counter() - wall
+        phase.cpu += time.process_time() - cpu
+        stop.set()
+        sampler.join()
+        phase.tasks += n_tasks
+        phase.peak_extra_mib = max(phase.peak_extra_mib, peak[0])
+
+
+def matmul_limit(blocks: list[Any], tokens: int, threads: int, *, repeats: int = 3) -> float:
+    """Seconds of the bare ``nn.Linear`` products of ``tokens`` token rows through
+    ``blocks`` (best of ``repeats``): the input of each product is random, its shape the
+    real one (down_proj takes the MLP width)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    linears = [m for block in blocks for m in block.modules() if isinstance(m, torch.nn.Linear)]
+    chunk = 512
+    inputs = {m.in_features: torch.randn(chunk, m.in_features) for m in linears}
+    best = float("inf")
+    with torch.inference_mode():
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for done in range(0, tokens, chunk):
+                rows = min(chunk, tokens - done)
+                for m in linears:
+                    torch.nn.functional.linear(inputs[m.in_features][:rows], m.weight, m.bias)
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _slices(items: list[TaskPrompt], rounds: int) -> list[list[TaskPrompt]]:
+    size = -(-len(items) // rounds)
+    return [items[i * size : (i + 1) * size] for i in range(rounds)]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the results."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=200, help="tasks for the engine")
-    parser.add_argument("--naive-tasks", type=int, default=None, help="tasks for the naive path")
-    parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=600, help="tasks for the feature pass")
+    parser.add_argument("--engine-tasks", type=int, default=96)
+    parser.add_argument("--naive-tasks", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--model", default=None, help="registered model (default: the default)")
     parser.add_argument("--file", type=Path, default=DEFAULT_TASKS_FILE)
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not args.file.is_file():
         print(f"{args.file}: not found, expected an O*NET Task Statements.txt", file=sys.stderr)
         return 2
-    n_naive = min(args.naive_tasks or args.tasks, args.tasks)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from jobimpact.calibration import packaged_head
+    from jobimpact.scoring.engine import EngineStats, PrefixTreeEngine
+    from jobimpact.scoring.models import DEFAULT_MODEL
+    from jobimpact.scoring.transformers_backend import TransformersScorer
+
     tasks = load_tasks(args.file, args.tasks)
-
-    t0 = time.perf_counter()
-    scorer = TransformersScorer(model=args.model, batch_size=args.batch_size, threads=args.threads)
-    load_s = time.perf_counter() - t0
-    stats = scorer.stats
-
-    t0 = time.perf_counter()
-    engine = scorer.score(tasks, batch_size=max(args.batch_size, 256))
-    engine_s = time.perf_counter() - t0
-    engine_tokens = stats.padded_tokens
-    engine_real = stats.real_tokens
-
-    # with a calibration head only the unlabelled question (creation) is asked zero-shot
-    head_engine = PrefixTreeEngine(
-        scorer.engine.model,
-        scorer.engine.tokenizer,
-        scorer.rubric,
-        layer=scorer.engine.layer,
-        batch_size=args.batch_size,
-        questions=["creation"],
+    start = time.perf_counter()
+    scorer = TransformersScorer(model=args.model or DEFAULT_MODEL, threads=args.threads)
+    load_s = time.perf_counter() - start
+    if scorer.features is None:
+        print(f"{scorer.model_id}: no shipped head answers every question", file=sys.stderr)
+        return 2
+    fp = scorer.features
+    head = packaged_head(model_id=scorer.model_id, rubric_hash=scorer.rubric.hash)
+    engine = PrefixTreeEngine(
+        fp.model, fp.tokenizer, scorer.rubric, layer=ENGINE_LAYER, questions=["creation"]
     )
-    t0 = time.perf_counter()
-    head_engine.score(tasks)
-    head_s = time.perf_counter() - t0
+    full = PrefixTreeEngine(fp.model, fp.tokenizer, scorer.rubric, layer=ENGINE_LAYER)
+    # warm-up: first-call allocations, the engines' prefix caches, the embedder's load
+    scorer.score(tasks[:8])
+    engine.score(tasks[:2])
+    full.score_naive(tasks[:1])
+    fp.tokens = dict.fromkeys(fp.tokens, 0)
+    engine.stats, full.stats = EngineStats(), EngineStats()
 
-    stats.padded_tokens = stats.prefix_tokens = stats.task_tokens = stats.question_tokens = 0
-    t0 = time.perf_counter()
-    naive = scorer.score_naive(tasks[:n_naive])
-    naive_s = time.perf_counter() - t0
-    naive_tokens = stats.padded_tokens
+    def feature_pass(items: list[TaskPrompt]) -> None:
+        scored = scorer.score(items, batch_size=len(items))
+        if head is not None:
+            head.predict(np.stack([np.asarray(s.feature) for s in scored]), [""] * len(items))
 
-    per_engine = engine_s / len(tasks)
-    per_naive = naive_s / n_naive
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"model: {scorer.model_id}  threads: {_threads()}  batch size: {args.batch_size}")
-    print(f"tasks: engine {len(tasks)}, naive {n_naive}; model load {load_s:.1f} s")
-    print(f"engine: {engine_s:.1f} s ({len(tasks) / engine_s:.2f} tasks/s)")
-    print(f"naive:  {naive_s:.1f} s ({n_naive / naive_s:.2f} tasks/s)")
-    print(f"engine/naive speedup: {per_naive / per_engine:.1f}x")
-    print(
-        f"tokens computed per task: engine {engine_tokens / len(tasks):.0f} "
-        f"(real {engine_real / len(tasks):.0f}, incl. one-off prefix), "
-        f"naive {naive_tokens / n_naive:.0f}"
-    )
-    print(
-        f"projected for {ALL_ONET_TASKS:,} tasks: "
-        f"engine {per_engine * ALL_ONET_TASKS / 3600:.2f} h, "
-        f"naive {per_naive * ALL_ONET_TASKS / 3600:.2f} h"
-    )
-    print(
-        f"engine asking only 'creation' (a head answers the rest): {len(tasks) / head_s:.2f} "
-        f"tasks/s, {engine_s / head_s:.1f}x the full engine; projected for "
-        f"{ALL_ONET_TASKS:,} tasks: {head_s / len(tasks) * ALL_ONET_TASKS / 3600:.2f} h"
-    )
-    print(f"max |engine - naive| over {n_naive} tasks: {max_diff(engine[:n_naive], naive):.2e}")
-    feats = np.stack([s.feature for s in engine if s.feature is not None])
-    print(f"features: {feats.shape[0]} x {feats.shape[1]} (layer {scorer.engine.layer})")
-    print(f"peak memory (max RSS): {peak_mib:.0f} MiB")
+    phases = {"feature pass": Phase(), "current engine": Phase(), "naive": Phase()}
+    work: dict[str, tuple[list[list[TaskPrompt]], Callable[[list[TaskPrompt]], object]]] = {
+        "feature pass": (_slices(tasks, args.rounds), feature_pass),
+        "current engine": (_slices(tasks[: args.engine_tasks], args.rounds), engine.score),
+        "naive": (_slices(tasks[: args.naive_tasks], args.rounds), full.score_naive),
+    }
+    names = list(phases)
+    for r in range(args.rounds):
+        for name in names[r % 3 :] + names[: r % 3]:
+            items = work[name][0][r]
+            if items:
+                with measured(phases[name], len(items)):
+                    work[name][1](items)
+    phases["feature pass"].tokens = fp.tokens["padded"] + fp.tokens["header"]
+    phases["current engine"].tokens = engine.stats.padded_tokens
+    phases["naive"].tokens = full.stats.padded_tokens
+    limit = matmul_limit(fp.blocks, phases["feature pass"].tokens, args.threads)
+    _print(args, scorer, head, load_s, phases, limit)
     return 0
 
 
-def _threads() -> int:
-    """torch's CPU thread count."""
-    import torch
-
-    return int(torch.get_num_threads())
+def _print(
+    args: argparse.Namespace,
+    scorer: Any,
+    head: Any,
+    load_s: float,
+    phases: dict[str, Phase],
+    limit: float,
+) -> None:
+    fp = phases["feature pass"]
+    print(f"model: {scorer.model_id}")
+    print(f"features: {scorer.feature_spec}; head: {head.head_id if head else 'none'}")
+    print(f"threads: {args.threads}; model load (warm cache) {load_s:.1f} s; rounds {args.rounds}")
+    print(f"{'phase':<15} {'tasks':>6} {'wall s':>8} {'CPU s':>8} {'tasks/s':>8} "
+          f"{'tokens/task':>12} {'peak +MiB':>10}")  # fmt: skip
+    for name, p in phases.items():
+        print(
+            f"{name:<15} {p.tasks:>6} {p.wall:>8.1f} {p.cpu:>8.1f} {p.tasks / p.wall:>8.2f} "
+            f"{p.tokens / p.tasks:>12.1f} {p.peak_extra_mib:>10.0f}"
+        )
+    print(
+        f"matmul limit: {limit:.1f} s for the feature pass's {fp.tokens:,} token rows through "
+        f"{len(scorer.features.blocks)} blocks ({fp.tasks / limit:.1f} tasks/s)"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of the process (max RSS, all three paths loaded): {peak:.0f} MiB")
+    rate = fp.tasks / fp.wall
+    print(
+        f"feature pass: {rate:.1f} tasks/s; all {ALL_ONET_TASKS:,} tasks in "
+        f"{ALL_ONET_TASKS / rate:.0f} s; "
+        f"{phases['current engine'].per_task() / fp.per_task():.1f}× the current engine; "
+        f"{phases['naive'].per_task() / fp.per_task():.0f}× naive; "
+        f"{fp.wall / limit:.2f}× the matmul limit"
+    )
 
 
 if __name__ == "__main__":

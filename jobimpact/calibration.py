@@ -52,7 +52,8 @@ class Target:
     A ``label`` target is 1 where ``column`` holds one of ``positive``, else 0. A ``share``
     target is the value of ``column`` itself, a probability (e.g. the observed share of
     augmentative conversations): the head is a logistic regression fitted to it as a
-    fractional outcome, each task weighted by ``weight`` (a column, or 1).
+    fractional outcome, each task weighted by ``weight`` (a column, or 1; rescaled to mean 1
+    so the regularisation means the same whatever the weights' unit).
     """
 
     column: str
@@ -74,13 +75,15 @@ TARGETS: dict[str, Target] = {
         "GPT-4 automation rating T3 or T4 (distils GPT-4's judgement, not human labels)",
     ),
     # Observed use: the share of a task's classified LLM conversations that are augmentative
-    # (Anthropic Economic Index), for tasks with at least half their conversations classified.
+    # (Anthropic Economic Index), for tasks with at least half their conversations classified,
+    # weighted by the square root of its classified conversations: measured best of none,
+    # the classified share, usage and its root (README, Creation).
     "creation": Target(
         "augmentation_share",
         (),
         "observed augmentation share of LLM conversations (Anthropic Economic Index)",
         kind="share",
-        weight="classified",
+        weight="evidence",
     ),
 }
 
@@ -403,19 +406,30 @@ def fit_head(
         weights=weights,
         targets={q: TARGETS[role].description for q, role in roles.items()},
         cv_metrics=metrics,
-        params={
-            "estimator": "StandardScaler + LogisticRegression (L2)",
-            "C_grid": list(cs),
-            "C_chosen": chosen_c,
-            "n_folds": n_folds,
-            "inner_folds": 3,
-            "random_state": random_state,
-            "scikit-learn": sklearn.__version__,
-        },
+        params=_head_params(cs, chosen_c, n_folds, random_state, sklearn.__version__),
     )
     if "task_id" in labels:
         oof.insert(0, "task_id", labels["task_id"].to_numpy())
     return head, oof.reset_index(drop=True)
+
+
+def _head_params(
+    cs: Sequence[float],
+    chosen_c: dict[str, dict[str, float]],
+    n_folds: int,
+    random_state: int,
+    sklearn_version: str,
+) -> dict[str, Any]:
+    """How a head was fitted, stored with it."""
+    return {
+        "estimator": "StandardScaler + LogisticRegression (L2)",
+        "C_grid": list(cs),
+        "C_chosen": chosen_c,
+        "n_folds": n_folds,
+        "inner_folds": 3,
+        "random_state": random_state,
+        "scikit-learn": sklearn_version,
+    }
 
 
 def _labelled_roles(labels: pd.DataFrame) -> list[str]:
@@ -433,7 +447,10 @@ def _target_weight(target: Target, labels: pd.DataFrame) -> FloatArray | None:
         return None
     if target.weight is None:
         return np.ones(len(labels))
-    return pd.to_numeric(labels[target.weight], errors="coerce").fillna(0.0).to_numpy(float)
+    weight = pd.to_numeric(labels[target.weight], errors="coerce").fillna(0.0).to_numpy(float)
+    has = labels[target.column].notna().to_numpy()
+    mean = weight[has].mean() if has.any() else 0.0
+    return weight / mean if mean > 0 else weight
 
 
 def _check_fit_inputs(

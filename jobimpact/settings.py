@@ -18,7 +18,7 @@ oews_version          JOBIMPACT_OEWS_VERSION      the source's default (M2024)
 backend               JOBIMPACT_BACKEND           transformers
 model                 JOBIMPACT_MODEL             the backend's default model
 rubric                JOBIMPACT_RUBRIC            exposure
-batch_size            JOBIMPACT_BATCH_SIZE        16
+batch_size            JOBIMPACT_BATCH_SIZE        the backend's (16; 512 for the feature pass)
 sample                JOBIMPACT_SAMPLE            none: every task
 embedder              JOBIMPACT_EMBEDDER          sentence-transformers
 embedding_model       JOBIMPACT_EMBEDDING_MODEL   the embedder's default (MiniLM)
@@ -74,7 +74,7 @@ class Settings:
     backend: str = "transformers"
     model: str | None = None
     rubric: str | None = None
-    batch_size: int = 16
+    batch_size: int | None = None
     sample: int | None = None
     embedder: str = "sentence-transformers"
     embedding_model: str | None = None

@@ -110,16 +110,7 @@ def read_table(
         named = {column_key(name) for name in wanted}
         wanted += [c for c in dict.fromkeys(header) if column_key(c) not in named]
     positions = column_positions(header, wanted)
-    rows: list[int] = []
-    cells: dict[str, list[str]] = {name: [] for name in wanted}
-    for number, record in records[header_row:]:
-        if not any(cell.strip() for cell in record):
-            continue
-        _check_width(path, number, record, len(header))
-        rows.append(number)
-        for name in wanted:
-            pos = positions.get(name)
-            cells[name].append(record[pos] if pos is not None and pos < len(record) else "")
+    rows, cells = _cells(path, records[header_row:], wanted, positions, len(header))
     if not rows and not allow_empty:
         raise DataError(path, f"got a header and no data rows, expected the rows of {what}")
     frame = pd.DataFrame(cells, index=pd.Index(rows, name=ROW), dtype=object)
@@ -127,6 +118,27 @@ def read_table(
     frame.attrs["file"] = path.name
     frame.attrs["header"] = header
     return frame
+
+
+def _cells(
+    path: Path,
+    records: Sequence[tuple[int, list[str]]],
+    wanted: Sequence[str],
+    positions: Mapping[str, int | None],
+    width: int,
+) -> tuple[list[int], dict[str, list[str]]]:
+    """Row numbers and the wanted columns' cells of the non-blank records."""
+    rows: list[int] = []
+    cells: dict[str, list[str]] = {name: [] for name in wanted}
+    for number, record in records:
+        if not any(cell.strip() for cell in record):
+            continue
+        _check_width(path, number, record, width)
+        rows.append(number)
+        for name in wanted:
+            pos = positions.get(name)
+            cells[name].append(record[pos] if pos is not None and pos < len(record) else "")
+    return rows, cells
 
 
 def _blank_missing(frame: pd.DataFrame, columns: Sequence[str], missing: Collection[str]) -> None:

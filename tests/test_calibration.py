@@ -274,9 +274,12 @@ def test_the_shipped_head_is_intact_and_fits_the_default_model() -> None:
     shipped = packaged_heads()
     assert len(shipped) == 1
     head = head_from_dict(shipped[0])  # raises if the weights do not match the id
-    assert head.model_id == "qwen2.5-coder-0.5b@1d9614638d18#layer=16"
-    assert head.n_tasks > 9000 and head.n_folds == 5 and head.feature_dim == 896
+    assert head.model_id == (
+        "qwen2.5-coder-0.5b@1d9614638d18#layer=8+sentence-transformers/all-MiniLM-L6-v2"
+    )
+    assert head.n_tasks > 9000 and head.n_folds == 5 and head.feature_dim == 896 + 384
     assert head.cv_metrics["software"]["auc"] > 0.88
+    assert head.cv_metrics["creation"]["spearman"] > 0.45  # learnt from observed use
     found = packaged_head(model_id=head.model_id, rubric_hash=head.rubric_hash)
     assert found is not None and found.head_id == head.head_id
     assert packaged_head(model_id="other", rubric_hash=head.rubric_hash) is None
@@ -322,15 +325,24 @@ def test_creation_learns_the_observed_augmentation_share_and_is_validated(
 
     store = tmp_path / "store.duckdb"
     shutil.copy(labelled_scored_store, store)
-    modes = default_modes_path(mirror_data)
-    result = run_calibrate(db=store, labels=default_labels_path(mirror_data), creation_labels=modes)
+    modes, usage = default_modes_path(mirror_data), default_usage_path(mirror_data)
+    result = run_calibrate(
+        db=store, labels=default_labels_path(mirror_data), creation_labels=modes, usage=usage
+    )
     assert set(result.cv_metrics) == {"direct", "software", "automation", "creation"}
     creation = result.cv_metrics["creation"]
     assert 0 < creation["n"] < 2000 and -1 <= creation["spearman"] <= 1
     head = query_rows(
         store, f"SELECT labels_name FROM calibration_heads WHERE head_id = '{result.head_id}'"
     )
-    assert head == [("full_labelset.tsv, automation_vs_augmentation_by_task.csv",)]
+    assert head == [("full_labelset.tsv, automation_vs_augmentation_by_task.csv, task_pct_v2.csv",)]
+    # a statement the Economic Index shares with an occupation outside the label set (here
+    # the held-out half) does not bring that occupation into the head's folds
+    folds = query_rows(
+        store, f"SELECT onet_soc_code FROM calibration_folds WHERE head_id = '{result.head_id}'"
+    )
+    labelled = set(read_labels(default_labels_path(mirror_data)).frame["onet_soc_code"])
+    assert {code for (code,) in folds} <= labelled
     # the head answers creation: the calibrated creation differs from the zero-shot answer
     differs = query_rows(
         store,

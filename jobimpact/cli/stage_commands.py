@@ -86,6 +86,12 @@ def _labels(labels: Path | None, settings: Settings) -> Path:
     "the model's registered feature layer).",
 )
 @click.option(
+    "--compute",
+    default=None,
+    help="Precision of the feature pass: float32, int8 or int8-partial (transformers "
+    "backend; default: the model's registered one). Part of the model id.",
+)
+@click.option(
     "--occupations",
     default=None,
     help="Comma-separated codes to score: O*NET-SOC (15-1252.00) or SOC (15-1252, or a group "
@@ -104,6 +110,7 @@ def _labels(labels: Path | None, settings: Settings) -> Path:
 def score(
     questions: str | None,
     layer: int | None,
+    compute: str | None,
     occupations: str | None,
     limit: int | None,
     labelled: bool,
@@ -126,7 +133,8 @@ def score(
 
         labels = read_labels(_labels(None, settings))
         codes = sorted(set(labels.frame["onet_soc_code"]) | set(codes or []))
-    extra: dict[str, Any] = {} if layer is None else {"layer": layer}
+    chosen = {"layer": layer, "compute": compute}
+    extra: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None}
     if questions is not None:
         asked = [q.strip() for q in questions.split(",") if q.strip()]
         extra["questions"] = [] if asked == ["none"] else asked
@@ -176,6 +184,13 @@ def score(
     default=None,
     help="Economic Index interaction modes by task (default: the fetched file).",
 )
+@click.option(
+    "--usage",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Economic Index usage shares by task, the weights of the creation fit (default: "
+    "the fetched file).",
+)
 @click.option("--folds", type=int, default=5, show_default=True, help="Occupation-grouped folds.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -192,6 +207,7 @@ def calibrate(
     rubric_hash: str | None,
     creation: str,
     creation_labels: Path | None,
+    usage: Path | None,
     folds: int,
     seed: int,
     export: Path | None,
@@ -199,15 +215,17 @@ def calibrate(
     """Fit a calibration head from task features to labelled probabilities, store it, and
     score every featured task with it (labelled occupations out of fold)."""
     from jobimpact.pipeline import export_head, run_calibrate
-    from jobimpact.usage import default_modes_path
+    from jobimpact.usage import default_modes_path, default_usage_path
 
     settings = settings_from(db=db, data_dir=data_dir)
     if creation == "head":
         creation_labels = creation_labels or default_modes_path(settings.data_dir)
+        usage = usage or default_usage_path(settings.data_dir)
     result = run_calibrate(
         db=settings.db,
         labels=_labels(labels, settings),
         creation_labels=creation_labels if creation == "head" else None,
+        usage=usage if creation == "head" else None,
         model_id=model_id,
         rubric_hash=rubric_hash,
         n_folds=folds,

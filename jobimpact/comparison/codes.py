@@ -124,18 +124,8 @@ def build_links(
     """
     occupations = occupations.astype({"onet_soc_code": str})
     in_store = set(occupations["onet_soc_code"])
-    frames = [
-        pd.DataFrame(
-            {
-                "code": occupations["onet_soc_code"],
-                "onet_soc_code": occupations["onet_soc_code"],
-                "match_level": "detailed",
-                "specificity": 7,
-                "code_system": "onet2019",
-                "path": PATHS["onet2019"],
-            }
-        )
-    ]
+    codes = occupations["onet_soc_code"]
+    frames = [_links(codes, codes, "detailed", 7, "onet2019", PATHS["onet2019"])]
     mapped = occupations.dropna(subset=["soc_code"])
     soc_pairs = pd.DataFrame({"code": mapped["soc_code"], "onet_soc_code": mapped["onet_soc_code"]})
     detailed, groups = _soc_links("soc2018", soc_pairs, PATHS["soc2018"])
@@ -145,15 +135,13 @@ def build_links(
     # is linked as the aggregate.
     frames += [
         detailed,
-        pd.DataFrame(
-            {
-                "code": aggregates["oews_code"],
-                "onet_soc_code": aggregates["onet_soc_code"],
-                "match_level": "OEWS aggregate",
-                "specificity": 5,
-                "code_system": "soc2018",
-                "path": PATHS["oews"],
-            }
+        _links(
+            aggregates["oews_code"],
+            aggregates["onet_soc_code"],
+            "OEWS aggregate",
+            5,
+            "soc2018",
+            PATHS["oews"],
         ),
         groups,
     ]
@@ -183,6 +171,27 @@ def build_links(
         "soc2010": frozenset(known_2010 | groups_2010),
     }
     return CodeLinks(links=links, known=known)
+
+
+def _links(
+    codes: pd.Series,
+    occupations: pd.Series,
+    match_level: str,
+    specificity: int,
+    system: str,
+    path: str,
+) -> pd.DataFrame:
+    """Link rows: each code to the O*NET-SOC occupation beside it, at one match level."""
+    return pd.DataFrame(
+        {
+            "code": codes.to_numpy(),
+            "onet_soc_code": occupations.to_numpy(),
+            "match_level": match_level,
+            "specificity": specificity,
+            "code_system": system,
+            "path": path,
+        }
+    )
 
 
 def describe_codes(system: str) -> str:

@@ -7,10 +7,16 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jobimpact.aggregate import CREATION_THRESHOLD, DISPLACEMENT_THRESHOLD, Weighting
 from jobimpact.errors import NotReadyError
 from jobimpact.measures import MEASURE_NAMES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from jobimpact.store.scorings import ScoringKey
 
 __all__ = ["AggregateResult", "run_aggregate"]
 
@@ -65,21 +71,7 @@ def run_aggregate(
         scoring = resolve_scoring(con, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id)
         measures = store_scores.task_measures(con, scoring)
         employment = store_scores.occupation_employment(con)
-    # Tasks asked only some questions (score --questions) have no measures to roll up.
-    complete = measures[list(MEASURE_NAMES)].notna().all(axis=1)
-    if not complete.all():
-        log.warning(
-            "aggregate: %d of %d tasks lack some rubric answers (scored with --questions); "
-            "they are left out of the roll-up",
-            int((~complete).sum()),
-            len(measures),
-        )
-    measures = measures[complete]
-    if measures.empty:
-        raise NotReadyError(
-            f"aggregate: got no task with every measure for {scoring.describe()}, expected "
-            "some (score without --questions, or calibrate)"
-        )
+    measures = _complete(measures, scoring)
     scoring = dataclasses.replace(scoring, weighting=weighting)
     parameters = {
         "model_id": scoring.model_id,
@@ -116,3 +108,22 @@ def run_aggregate(
         n_occupations=len(occupations),
         n_tasks=len(measures),
     )
+
+
+def _complete(measures: pd.DataFrame, scoring: ScoringKey) -> pd.DataFrame:
+    """The tasks with every measure; NotReadyError when there are none."""
+    # Tasks asked only some questions (score --questions) have no measures to roll up.
+    complete = measures[list(MEASURE_NAMES)].notna().all(axis=1)
+    if not complete.all():
+        log.warning(
+            "aggregate: %d of %d tasks lack some rubric answers (scored with --questions); "
+            "they are left out of the roll-up",
+            int((~complete).sum()),
+            len(measures),
+        )
+    if not complete.any():
+        raise NotReadyError(
+            f"aggregate: got no task with every measure for {scoring.describe()}, expected "
+            "some (score without --questions, or calibrate)"
+        )
+    return measures[complete]

@@ -113,22 +113,29 @@ class _TrainingSet:
 
 
 def _creation_targets(
-    modes_path: Path, tasks: pd.DataFrame, baseline: pd.DataFrame
-) -> tuple[pd.DataFrame, str, str]:
-    """The augmentation share of each matched task with enough classified conversations."""
-    from jobimpact.usage import MIN_CLASSIFIED, match_modes, read_interaction_modes
+    modes_path: Path, usage_path: Path, tasks: pd.DataFrame, baseline: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The augmentation share of each matched task with enough classified conversations,
+    and its ``evidence`` weight: √(usage share × classified share), which is proportional to
+    the square root of its classified conversations."""
+    from jobimpact.sources.checks import sha256_file
+    from jobimpact.usage import MIN_CLASSIFIED, match_modes, read_interaction_modes, read_usage
 
     modes = read_interaction_modes(modes_path)
-    matched = match_modes(modes.frame, tasks, baseline)
+    usage = read_usage(usage_path)
+    matched = match_modes(modes.frame, tasks, baseline).merge(usage, on="norm", how="left")
     usable = matched[matched["classified"] >= MIN_CLASSIFIED]
-    frame = usable[["task_id", "onet_soc_code", "augmentation_share", "classified"]]
-    return frame, modes.name, modes.sha256
+    frame = usable[["task_id", "onet_soc_code", "augmentation_share", "classified"]].assign(
+        evidence=np.sqrt(usable["pct"].fillna(0.0) * usable["classified"])
+    )
+    return frame, [modes.name, usage_path.name], [modes.sha256, sha256_file(usage_path)]
 
 
 def _training_set(
     db: str | Path,
     labels: Path,
     creation_labels: Path | None,
+    usage: Path | None,
     model_id: str | None,
     rubric_hash: str | None,
 ) -> _TrainingSet:
@@ -159,9 +166,17 @@ def _training_set(
     labels_frame = matched.frame
     names, digests = [labelled.name], [labelled.sha256]
     if creation_labels is not None:
-        shares, name, digest = _creation_targets(creation_labels, tasks, baseline)
+        if usage is None:
+            raise ConfigError(
+                "calibrate: got creation labels without usage shares, expected both files "
+                "of the Economic Index (task_pct_v2 weights each task by its evidence)"
+            )
+        shares, name, digest = _creation_targets(creation_labels, usage, tasks, baseline)
+        # Only occupations of the label set: a statement shared with another occupation
+        # must not pull that occupation (perhaps of a held-out half) into the head's folds.
+        shares = shares[shares["onet_soc_code"].isin(set(labelled.frame["onet_soc_code"]))]
         labels_frame = labels_frame.merge(shares, on=["task_id", "onet_soc_code"], how="outer")
-        names, digests = [*names, name], [*digests, digest]
+        names, digests = [*names, *name], [*digests, *digest]
     train = labels_frame.merge(features.drop(columns="onet_soc_code"), on="task_id")
     matrix = (
         np.stack([np.asarray(v, dtype=np.float64) for v in train["vector"]])
@@ -194,6 +209,7 @@ def run_calibrate(
     db: str | Path,
     labels: Path,
     creation_labels: Path | None = None,
+    usage: Path | None = None,
     model_id: str | None = None,
     rubric_hash: str | None = None,
     n_folds: int = 5,
@@ -205,15 +221,15 @@ def run_calibrate(
     Parameters
     ----------
     db : path of a store with zero-shot scores and features
-    labels : path of a label file with the columns of GPTs-are-GPTs' full_labelset.tsv
-        (targets of the direct, software and automation questions)
-    creation_labels : path, optional
-        An Economic Index file of interaction modes by task: the creation question learns
-        each task's observed augmentation share. Without it the head has no creation
-        model, and creation stays the zero-shot answer.
+    labels : a label file with the columns of GPTs-are-GPTs' full_labelset.tsv (direct,
+        software and automation targets)
+    creation_labels, usage : path, optional
+        Economic Index interaction modes and usage shares by task (``task_pct_v2.csv``,
+        required with the modes): creation learns each task's observed augmentation share,
+        weighted by the square root of its classified conversations. Without them creation
+        stays the zero-shot answer.
     model_id, rubric_hash : str, optional
-        The zero-shot scoring whose features to use (see
-        :func:`~jobimpact.store.scorings.resolve_scoring`); the latest by default.
+        The scoring whose features to use (:func:`~jobimpact.store.scorings.resolve_scoring`).
     n_folds : int
         Outer folds, grouped by occupation.
 
@@ -229,17 +245,14 @@ def run_calibrate(
     from jobimpact.store.runs import stage_run
 
     require("sklearn", purpose="calibration heads")
-    data = _training_set(db, labels, creation_labels, model_id, rubric_hash)
+    data = _training_set(db, labels, creation_labels, usage, model_id, rubric_hash)
     scoring = data.scoring
     parameters = {
-        "labels": data.labels_name,
-        "labels_sha256": data.labels_sha256,
-        "model_id": scoring.model_id,
-        "rubric_hash": scoring.rubric_hash,
-        "n_folds": n_folds,
-        "random_state": random_state,
+        **{"labels": data.labels_name, "labels_sha256": data.labels_sha256},
+        **{"model_id": scoring.model_id, "rubric_hash": scoring.rubric_hash},
+        **{"n_folds": n_folds, "random_state": random_state},
     }
-    # The fit is the stage's long step: inside the run, so a failure or Ctrl-C is recorded.
+    # The fit is the long step: inside the run, so a failure or Ctrl-C is recorded.
     with stage_run(db, stage="calibrate", parameters=parameters) as run:
         head, _ = fit_head(
             data.matrix,

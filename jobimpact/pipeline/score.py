@@ -261,7 +261,7 @@ def run_score(
     occupations: Sequence[str] | None = None,
     sample: int | None = None,
     limit: int | None = None,
-    batch_size: int = 16,
+    batch_size: int | None = None,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ScoreResult:
@@ -296,8 +296,9 @@ def run_score(
     occupations, sample, limit
         Which tasks (see :func:`select_tasks`); every task by default. ``occupations`` may
         hold SOC codes, each expanded to its O*NET-SOC codes (logged, and in the result).
-    batch_size : int
-        Tasks per backend call and per store transaction.
+    batch_size : int, optional
+        Tasks per backend call and per store transaction; the backend's
+        :attr:`~jobimpact.scoring.Scorer.batch_hint` by default.
     progress : callable, optional
         Called with (tasks done, tasks to do) after every batch.
     """
@@ -321,7 +322,7 @@ def run_score(
         scorer,
         plan,
         result,
-        batch_size=batch_size,
+        batch_size=batch_size or scorer.batch_hint,
         force=force,
         selection=selection,
         progress=progress,
@@ -342,11 +343,14 @@ def _score_todo(
     """Score the tasks of ``plan.todo`` batch by batch inside one recorded run."""
     from jobimpact.store import open_store
     from jobimpact.store import scores as store_scores
+    from jobimpact.store.families import DuckDBEmbeddingCache
     from jobimpact.store.runs import stage_run
 
     rubric = scorer.rubric
     with open_store(db) as con:
         store_scores.record_rubric(con, rubric)
+    # Sentence embeddings made for the features are the embed stage's: computed once.
+    scorer.use_embedding_cache(DuckDBEmbeddingCache(str(db)))
     parameters = {
         "backend": scorer.backend_name,
         "model_id": scorer.model_id,
@@ -541,7 +545,11 @@ def _store(
     feature_rows = None
     if len(vectors) == len(results):
         feature_rows = store_scores.feature_rows(
-            batch, vectors, model_id=scorer.model_id, rubric_hash=scorer.rubric.hash
+            batch,
+            vectors,
+            model_id=scorer.model_id,
+            rubric_hash=scorer.rubric.hash,
+            feature_spec=scorer.feature_spec,
         )
         if head is not None:
             featured = batch.assign(vector=pd.Series(vectors, index=batch.index, dtype=object))

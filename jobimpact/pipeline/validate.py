@@ -183,11 +183,9 @@ def run_validate(
     Exposure against the GPTs-are-GPTs labels (``labels``); creation against the observed
     augmentation of the Economic Index (``creation_labels``, any file with its columns) and
     against new work since the baseline O*NET release; exposure against observed use
-    (``usage``). The files default to none; the CLI passes the fetched ones.
-
-    The scoring is chosen by :func:`~jobimpact.store.scorings.resolve_scoring`
-    (``head_id=""``: the zero-shot scores). Tasks of the head's training occupations carry
-    out-of-fold scores, so no task is judged by a head that saw it.
+    (``usage``). The files default to none; the CLI passes the fetched ones. The scoring is
+    chosen by :func:`~jobimpact.store.scorings.resolve_scoring` (``head_id=""``: zero-shot);
+    tasks of the head's training occupations carry out-of-fold scores.
 
     Raises
     ------

@@ -145,14 +145,11 @@ def summarize(
     -------
     dict
         ``title``, ``generated_at``, ``jobimpact_version``, ``store``, ``focus``,
-        ``scoring`` (with ``answers``, ``text_answers`` and ``text_tasks``: zero-shot
-        answers, and those read from the model's text), ``coverage``, ``headline``,
-        ``occupations``, ``major_groups``, ``wage_bins`` (the three DataFrames),
-        ``families``, ``top_lists``, ``quadrants`` (shares at the stated lines, as they
-        move, and in the relative view), ``validation``, ``creation`` (where its scores
-        come from, its validation, the new-work evidence of the occupations and families
-        with most creation), ``comparison`` (the latest stored, of the whole roll-up),
-        ``provenance``.
+        ``scoring`` (with the zero-shot ``answers``, ``text_answers``, ``text_tasks``),
+        ``coverage``, ``headline``, ``occupations``, ``major_groups``, ``wage_bins``
+        (DataFrames), ``families``, ``top_lists``, ``quadrants`` (stated lines, moved,
+        relative), ``validation``, ``creation`` (source, validation, new-work evidence),
+        ``comparison`` (the latest stored), ``provenance``.
     """
     scoring = _choose_scoring(
         con, db, model_id=model_id, rubric_hash=rubric_hash, head_id=head_id, weighting=weighting
@@ -161,19 +158,10 @@ def summarize(
     all_occupations = con.execute(SELECT_OCCUPATIONS, [*keys, weighting]).df()
     major_groups = con.execute(SELECT_MAJOR_GROUPS, [*keys, weighting]).df()
     focus = _resolve_focus(major_groups, major_group)
-    occupations = all_occupations
-    if focus is not None:
-        occupations = all_occupations[all_occupations["soc_major"] == focus["soc_major"]]
-        if occupations.empty:
-            raise ConfigError(
-                f"--major-group: got {major_group!r} ({focus['major_group']}) with no scored "
-                f"occupations in {db}, expected a group with scores"
-            )
+    occupations = _in_focus(all_occupations, focus, major_group, db)
     first = all_occupations.iloc[0]
-    scoring.update(
-        displacement_threshold=as_float(first["displacement_threshold"]),
-        creation_threshold=as_float(first["creation_threshold"]),
-    )
+    for line in ("displacement_threshold", "creation_threshold"):
+        scoring[line] = as_float(first[line])
     families = sections.families(con, keys)
     provenance = sections.provenance(con, scoring, families.get("clustering"))
     scoring["backend"] = ", ".join(provenance["backends"]) or "unknown"
@@ -204,6 +192,21 @@ def summarize(
         "comparison": comparison(con, [*keys, weighting], weighting=weighting),
         "provenance": provenance,
     }
+
+
+def _in_focus(
+    occupations: pd.DataFrame, focus: dict[str, str] | None, asked: str | None, db: Path
+) -> pd.DataFrame:
+    """The occupations of the focus major group (all without one); ConfigError if none."""
+    if focus is None:
+        return occupations
+    chosen = occupations[occupations["soc_major"] == focus["soc_major"]]
+    if chosen.empty:
+        raise ConfigError(
+            f"--major-group: got {asked!r} ({focus['major_group']}) with no scored "
+            f"occupations in {db}, expected a group with scores"
+        )
+    return chosen
 
 
 def _default_title(focus: dict[str, str] | None) -> str:

@@ -208,6 +208,22 @@ class Scorer(ABC):
         """Length of the feature vectors, or None when the backend makes none."""
         return None
 
+    @property
+    def batch_hint(self) -> int:
+        """Tasks per call that suit the backend (the default batch of a scoring run)."""
+        return 16
+
+    @property
+    def feature_spec(self) -> str:
+        """What a feature vector holds, stored with it and with heads fitted on it."""
+        return f"{self.backend_name} features;dim={self.feature_dim}"
+
+    def use_embedding_cache(self, cache: Any) -> None:
+        """Share a cache of sentence embeddings (an
+        :class:`~jobimpact.embedding.EmbeddingCache`) with the run's embed stage. Backends
+        whose features include a sentence embedding of the task use it; others ignore it."""
+        return None
+
     @abstractmethod
     def score_batch(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
         """Score a batch of tasks on every rubric question.

@@ -2,15 +2,19 @@
 
 The model can be a registered name (:data:`jobimpact.scoring.models.MODELS`), a folder, a
 ``.gguf`` file (dequantised to float on load) or a hub id. torch and transformers are
-imported only when a model is loaded. Scoring goes through
-:class:`~jobimpact.scoring.engine.PrefixTreeEngine`.
+imported only when a model is loaded. Questions asked zero-shot go through
+:class:`~jobimpact.scoring.engine.PrefixTreeEngine`; features for a calibration head alone
+through :class:`~jobimpact.scoring.feature_pass.FeaturePass`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from jobimpact.errors import ConfigError, ScoringError
 from jobimpact.extras import require
@@ -21,7 +25,13 @@ from jobimpact.scoring.models import DEFAULT_MODEL, MODELS, ModelInfo, ModelRef,
 from jobimpact.scoring.rubric import Rubric
 from jobimpact.scoring.weights import load_cached
 
-__all__ = ["TransformersScorer", "load_model"]
+if TYPE_CHECKING:
+    from jobimpact.embedding import Embedder
+
+__all__ = ["REGISTERED", "TransformersScorer", "load_model"]
+
+#: ``embedding=REGISTERED``: the sentence embedding registered with the model, if any.
+REGISTERED = "registered"
 
 _DTYPES = ("float32", "bfloat16", "float16")
 
@@ -117,13 +127,18 @@ class TransformersScorer(Scorer):
     layer : int, optional
         Block whose task-token mean is the feature vector; the registered model's
         feature layer, else two thirds of the depth.
-    compute : {"float32", "int8"}, optional
+    compute : {"float32", "int8", "int8-partial"}, optional
         Precision of the feature pass (the engine runs float32); the registered model's by
         default. It is part of the model id: features of another precision differ.
     questions : sequence of str, optional
         Rubric questions to ask zero-shot. By default none when a calibration head shipped
         with jobimpact answers every question for these features (the feature pass), else
         all of them.
+    embedding : str or None, optional
+        A sentence-embedding model (see :mod:`jobimpact.embedding`) whose vector of the
+        task statement is appended to each feature vector; ``"registered"`` (default) takes
+        the registered model's, None appends nothing. Heads learn augmentation better from
+        both than from either (README, Creation).
     batch_size : int
         Tasks per forward pass.
     dtype, device, threads
@@ -142,6 +157,7 @@ class TransformersScorer(Scorer):
         layer: int | None = None,
         compute: str | None = None,
         questions: Sequence[str] | None = None,
+        embedding: str | None = REGISTERED,
         batch_size: int = 16,
         dtype: str = "float32",
         device: str = "cpu",
@@ -157,8 +173,12 @@ class TransformersScorer(Scorer):
         )
         depth = int(lm.config.get_text_config().num_hidden_layers)
         self.layer = layer if layer is not None else _default_layer(info, depth)
+        self.embedder = _embedder(embedding, info)
+        self.embedding_cache: Any = None
         if questions is None:
-            feature_id = _model_id(self.ref, self.layer, _feature_compute(compute, info))
+            feature_id = _model_id(
+                self.ref, self.layer, _feature_compute(compute, info), self.embedder
+            )
             questions = [] if _head_answers_all(feature_id, self.rubric) else None
         self.asked = list(self.rubric.keys if questions is None else questions)
         self.compute = _feature_compute(compute, info) if not self.asked else "float32"
@@ -193,8 +213,27 @@ class TransformersScorer(Scorer):
 
     @property
     def model_id(self) -> str:
-        """Model name (with checksum prefix when known), feature layer and precision."""
-        return _model_id(self.ref, self.layer, self.compute)
+        """Model name (with checksum prefix when known), feature layer and precision, and
+        the sentence-embedding model appended to the features."""
+        return _model_id(self.ref, self.layer, self.compute, self.embedder)
+
+    @property
+    def feature_spec(self) -> str:
+        """The blocks of a feature vector, in order."""
+        spec = f"layer-{self.layer} task-token mean ({self.hidden_size}, {self.compute})"
+        if self.embedder is not None:
+            spec += f" + {self.embedder.model_id} of the task statement ({self._embedding_dim})"
+        return spec
+
+    @property
+    def batch_hint(self) -> int:
+        """512 tasks for the feature pass (whole occupations share their header and batches
+        sort by length), 16 for the engine."""
+        return 16 if self.engine is not None else 512
+
+    def use_embedding_cache(self, cache: Any) -> None:
+        """Reuse and fill ``cache`` with the task statements' sentence embeddings."""
+        self.embedding_cache = cache
 
     @property
     def questions(self) -> list[str]:
@@ -203,8 +242,14 @@ class TransformersScorer(Scorer):
 
     @property
     def feature_dim(self) -> int:
-        """Hidden size of the model."""
-        return self.hidden_size
+        """Hidden size of the model, plus the width of the sentence embedding."""
+        return self.hidden_size + self._embedding_dim
+
+    @property
+    def _embedding_dim(self) -> int:
+        if self.embedder is None:
+            return 0
+        return self.embedder.dimension or int(self._embed(["width"]).shape[1])
 
     @property
     def stats(self) -> EngineStats:
@@ -214,16 +259,38 @@ class TransformersScorer(Scorer):
     def score_batch(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
         """Score tasks: features only, or the rubric's questions with the engine."""
         if self.engine is not None:
-            return self.engine.score(items)
-        assert self.features is not None
-        vectors = self.features.features(items)
-        return [TaskScore(t.task_id, {}, v) for t, v in zip(items, vectors, strict=True)]
+            scored = self.engine.score(items)
+        else:
+            assert self.features is not None
+            vectors = self.features.features(items)
+            scored = [TaskScore(t.task_id, {}, v) for t, v in zip(items, vectors, strict=True)]
+        return self._with_embeddings(items, scored)
+
+    def _with_embeddings(
+        self, items: Sequence[TaskPrompt], scored: list[TaskScore]
+    ) -> list[TaskScore]:
+        """Append each task statement's sentence embedding to its feature vector."""
+        if self.embedder is None:
+            return scored
+        embedded = self._embed([item.task for item in items])
+        return [
+            replace(s, feature=np.concatenate([s.feature, row]).astype(np.float32))
+            if s.feature is not None
+            else s
+            for s, row in zip(scored, embedded, strict=True)
+        ]
+
+    def _embed(self, texts: list[str]) -> Any:
+        from jobimpact.embedding import embed_texts
+
+        assert self.embedder is not None
+        return embed_texts(texts, embedder=self.embedder, cache=self.embedding_cache)
 
     def score_naive(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
         """Score tasks one full prompt at a time (reference path of the engine, slow)."""
         if self.engine is None:
             raise ConfigError("score_naive: got a feature-pass scorer, expected questions")
-        return self.engine.score_naive(items)
+        return self._with_embeddings(items, self.engine.score_naive(items))
 
 
 def _default_layer(info: ModelInfo | None, depth: int) -> int:
@@ -239,10 +306,23 @@ def _feature_compute(compute: str | None, info: ModelInfo | None) -> str:
     return info.feature_compute if info is not None else "float32"
 
 
-def _model_id(ref: ModelRef, layer: int, compute: str) -> str:
-    """``<name>@<sha12>#layer=<n>``, with ``;int8`` for int8 features."""
+def _model_id(ref: ModelRef, layer: int, compute: str, embedder: Embedder | None) -> str:
+    """``<name>@<sha12>#layer=<n>``, ``;int8`` for int8 features, ``+<embedding model>``."""
     suffix = "" if compute == "float32" else f";{compute}"
-    return f"{ref.model_id}#layer={layer}{suffix}"
+    embedded = "" if embedder is None else f"+{embedder.model_id}"
+    return f"{ref.model_id}#layer={layer}{suffix}{embedded}"
+
+
+def _embedder(embedding: str | None, info: ModelInfo | None) -> Embedder | None:
+    """The sentence embedder whose vectors extend the features (constructing it is cheap:
+    the model loads on first use)."""
+    from jobimpact.embedding import get_embedder
+
+    if embedding == REGISTERED:
+        embedding = info.feature_embedding if info is not None else None
+    if embedding is None:
+        return None
+    return get_embedder("sentence-transformers", model=embedding)
 
 
 def _head_answers_all(model_id: str, rubric: Rubric) -> bool:

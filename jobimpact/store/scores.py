@@ -165,6 +165,7 @@ def feature_rows(
     *,
     model_id: str,
     rubric_hash: str,
+    feature_spec: str,
 ) -> pd.DataFrame:
     """``task_features`` rows of a batch: one vector per prompt key, with its task."""
     return pd.DataFrame(
@@ -173,8 +174,9 @@ def feature_rows(
             "task_id": tasks["task_id"].astype(int).to_list(),
             "rubric_hash": rubric_hash,
             "model_id": model_id,
-            "feature_spec": f"task-token-mean;dim={len(vectors[0]) if vectors else 0}",
+            "feature_spec": feature_spec,
             "vector": [np.asarray(v, dtype=np.float32).tolist() for v in vectors],
+            "computed_at": now(),
         }
     )
 

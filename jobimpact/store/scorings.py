@@ -4,8 +4,8 @@ notebooks.
 A *scoring* is one model, rubric and calibration head (``head_id`` '' for the zero-shot
 answers); a *roll-up* is a scoring aggregated with one task weighting. When the caller
 does not name one, :func:`resolve_scoring` picks, among the candidates (every scoring in
-``task_scores``, or every roll-up in ``occupation_scores``), the one matching what was
-named, then
+``task_scores`` and ``task_features``, or every roll-up in ``occupation_scores``), the one
+matching what was named, then
 
 1. the model and rubric used most recently,
 2. calibrated before zero-shot (a head's scores are the validated ones),
@@ -25,9 +25,17 @@ __all__ = ["DEFAULT_WEIGHTING", "ScoringKey", "list_scorings", "resolve_scoring"
 
 DEFAULT_WEIGHTING = "rating"
 
+# Features with no answers beside them (a feature pass before any head) are a zero-shot
+# scoring too: the one calibrate fits a head on.
 SELECT_SCORED = """
-SELECT model_id, rubric_hash, head_id, NULL::VARCHAR AS weighting, max(scored_at) AS at
-FROM task_scores GROUP BY ALL
+SELECT model_id, rubric_hash, head_id, NULL::VARCHAR AS weighting, max(seen_at) AS at
+FROM (
+    SELECT model_id, rubric_hash, head_id, scored_at AS seen_at FROM task_scores
+    UNION ALL
+    SELECT model_id, rubric_hash, '' AS head_id, computed_at AS seen_at FROM task_features
+    WHERE rubric_hash IS NOT NULL
+)
+GROUP BY ALL
 """
 SELECT_AGGREGATED = """
 SELECT s.model_id, s.rubric_hash, s.head_id, s.weighting, max(r.started_at) AS at

@@ -89,12 +89,20 @@ def test_the_scorer_asking_no_question_stores_only_features(
 def test_int8_features_are_close_and_named_apart(
     engine_scorer: TransformersScorer, task_prompts: list[TaskPrompt]
 ) -> None:
-    scorer = TransformersScorer(model="smollm2-135m", questions=[], compute="int8")
-    assert scorer.model_id == engine_scorer.model_id + ";int8"
-    got = np.stack([r.feature for r in scorer.score(task_prompts)])  # type: ignore[misc]
     want = np.stack([r.feature for r in engine_scorer.score(task_prompts)])  # type: ignore[misc]
-    cosine = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
-    assert cosine.min() > 0.98
+    error = {}
+    for compute in ("int8", "int8-partial"):
+        scorer = TransformersScorer(model="smollm2-135m", questions=[], compute=compute)
+        assert scorer.model_id == f"{engine_scorer.model_id};{compute}"
+        got = np.stack([r.feature for r in scorer.score(task_prompts)])  # type: ignore[misc]
+        cosine = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
+        assert cosine.min() > 0.98
+        relative = np.linalg.norm(got - want, axis=1) / np.linalg.norm(want, axis=1)
+        error[compute] = float(np.median(relative))
+    # the MLP's down projection, kept in float32, is where int8 loses most
+    assert error["int8-partial"] < error["int8"]
+    with pytest.raises(ConfigError, match="compute: got 'int4'"):
+        TransformersScorer(model="smollm2-135m", questions=[], compute="int4")
     with pytest.raises(ConfigError, match="only the feature pass, with no question, runs int8"):
         TransformersScorer(model="smollm2-135m", questions=["direct"], compute="int8")
 
