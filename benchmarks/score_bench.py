@@ -120,13 +120,17 @@ def measured(phase: Phase, n_tasks: int) -> Iterator[None]:
 
 
 def matmul_limit(blocks: list[Any], tokens: int, threads: int, *, repeats: int = 3) -> float:
-    """Seconds of the bare ``nn.Linear`` products of ``tokens`` token rows through
-    ``blocks`` (best of ``repeats``): the input of each product is random, its shape the
-    real one (down_proj takes the MLP width)."""
+    """Seconds of the bare linear products of ``tokens`` token rows through ``blocks`` (best
+    of ``repeats``), in the precision the feature pass runs each one: float32
+    ``nn.Linear``, or the dynamically quantised int8 Linear (its activation quantisation
+    included). The input of each product is random, its shape the real one (down_proj
+    takes the MLP width)."""
     import torch
+    from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
 
     torch.set_num_threads(threads)
-    linears = [m for block in blocks for m in block.modules() if isinstance(m, torch.nn.Linear)]
+    kinds = (torch.nn.Linear, Int8Linear)
+    linears = [m for block in blocks for m in block.modules() if isinstance(m, kinds)]
     chunk = 512
     inputs = {m.in_features: torch.randn(chunk, m.in_features) for m in linears}
     best = float("inf")
@@ -136,7 +140,7 @@ def matmul_limit(blocks: list[Any], tokens: int, threads: int, *, repeats: int =
             for done in range(0, tokens, chunk):
                 rows = min(chunk, tokens - done)
                 for m in linears:
-                    torch.nn.functional.linear(inputs[m.in_features][:rows], m.weight, m.bias)
+                    m(inputs[m.in_features][:rows])
             best = min(best, time.perf_counter() - start)
     return best
 

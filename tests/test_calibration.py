@@ -275,7 +275,8 @@ def test_the_shipped_head_is_intact_and_fits_the_default_model() -> None:
     assert len(shipped) == 1
     head = head_from_dict(shipped[0])  # raises if the weights do not match the id
     assert head.model_id == (
-        "qwen2.5-coder-0.5b@1d9614638d18#layer=8+sentence-transformers/all-MiniLM-L6-v2"
+        "qwen2.5-coder-0.5b@1d9614638d18#layer=8;int8-partial"
+        "+sentence-transformers/all-MiniLM-L6-v2"
     )
     assert head.n_tasks > 9000 and head.n_folds == 5 and head.feature_dim == 896 + 384
     assert head.cv_metrics["software"]["auc"] > 0.88

@@ -254,8 +254,10 @@ MODELS: dict[str, ModelInfo] = {
         packages=_QWEN_PARTS,
         locate=_locate_qwen,
         # Layer 8 of 24 with the MiniLM vector agrees with the labels as well as layer 16
-        # alone, at half the cost (README, "The feature layer").
+        # alone, at half the cost; int8 products but for the MLP's down projection, 1.5
+        # times faster again, agree as well as float32 (README, "The feature layer").
         feature_layer=8,
+        feature_compute="int8-partial",
         feature_embedding="minilm",
     ),
 }
