@@ -57,15 +57,29 @@ def within_group_auc(
 ) -> float:
     """AUC over the (positive, negative) pairs of the same group only: how often a positive
     task outranks a negative one of its own occupation (ties count half)."""
-    wins = pairs = 0.0
-    for group in np.unique(groups):
-        inside = groups == group
-        pos, neg = score[inside & positive], score[inside & ~positive]
+    counts = group_pairs(score, positive, groups)
+    pairs = counts["pairs"].sum()
+    return float(counts["wins"].sum() / pairs) if pairs else float("nan")
+
+
+def group_pairs(
+    score: FloatArray, positive: npt.NDArray[np.bool_], groups: npt.NDArray[np.object_]
+) -> pd.DataFrame:
+    """Per group (``onet_soc_code``): ``wins`` of its positive tasks over its negative ones
+    (ties count half) and the number of such ``pairs``. Summed, they give the within-group
+    AUC of any resample of whole groups."""
+    codes, inverse = np.unique(groups, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(codes) + 1))
+    wins, pairs = np.zeros(len(codes)), np.zeros(len(codes))
+    for k in range(len(codes)):
+        inside = order[bounds[k] : bounds[k + 1]]
+        pos, neg = score[inside][positive[inside]], score[inside][~positive[inside]]
         if len(pos) and len(neg):
             diff = pos[:, None] - neg[None, :]
-            wins += float((diff > 0).sum() + 0.5 * (diff == 0).sum())
-            pairs += diff.size
-    return wins / pairs if pairs else float("nan")
+            wins[k] = (diff > 0).sum() + 0.5 * (diff == 0).sum()
+            pairs[k] = diff.size
+    return pd.DataFrame({"onet_soc_code": codes, "wins": wins, "pairs": pairs})
 
 
 def _bootstrap(
@@ -162,16 +176,20 @@ def new_work_rows(tasks: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> 
     if frame.empty:
         return []
 
-    def auc(f: pd.DataFrame) -> float:
-        return within_group_auc(
-            f["creation"].to_numpy(float),
-            (f["status"] == "new").to_numpy(),
-            f["onet_soc_code"].to_numpy(object),
-        )
+    # Resampling whole occupations resamples their pair counts: one row per occupation.
+    counts = group_pairs(
+        frame["creation"].to_numpy(float),
+        (frame["status"] == "new").to_numpy(),
+        frame["onet_soc_code"].to_numpy(object),
+    )
 
-    n_pairs = int((frame.groupby("onet_soc_code")["status"].nunique() == 2).sum())
-    rows = [_row("ours", "new_work", "task", "auc_new_vs_established", auc(frame),
-                 _bootstrap(frame, auc, n_boot, seed), n_pairs)]  # fmt: skip
+    def auc(f: pd.DataFrame) -> float:
+        pairs = f["pairs"].sum()
+        return float(f["wins"].sum() / pairs) if pairs else float("nan")
+
+    n_pairs = int((counts["pairs"] > 0).sum())
+    rows = [_row("ours", "new_work", "task", "auc_new_vs_established", auc(counts),
+                 _bootstrap(counts, auc, n_boot, seed), n_pairs)]  # fmt: skip
     by_occupation = (
         tasks[tasks["status"] != "new occupation"]
         .assign(is_new=lambda f: (f["status"] == "new").astype(float))

@@ -162,3 +162,20 @@ def test_validate_without_labelled_scores_is_a_clear_error(db: Path, mirror_data
         "validate: got 0 labelled tasks with scores of 'fake:seed=0', expected at least 20 in 3 "
         "occupations (score the labelled occupations: jobimpact score --labelled)"
     )
+
+
+def test_within_occupation_auc_counts_only_pairs_of_the_same_occupation() -> None:
+    from jobimpact.creation_validation import group_pairs, within_group_auc
+
+    score = np.array([0.9, 0.1, 0.9, 0.2, 0.8, 0.99])
+    new = np.array([True, False, False, True, False, True])
+    occupation = np.array(["A", "A", "A", "B", "B", "C"], dtype=object)
+    # A: 0.9 beats 0.1 and ties 0.9 (1.5 of 2 pairs); B: 0.2 loses to 0.8 (0 of 1); C has
+    # no established task, so its 0.99 makes no pair
+    counts = group_pairs(score, new, occupation)
+    assert counts.to_dict("list") == {
+        "onet_soc_code": ["A", "B", "C"],
+        "wins": [1.5, 0.0, 0.0],
+        "pairs": [2.0, 1.0, 0.0],
+    }
+    assert within_group_auc(score, new, occupation) == pytest.approx(1.5 / 3)

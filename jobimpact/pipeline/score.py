@@ -550,6 +550,7 @@ def _store(
             model_id=scorer.model_id,
             rubric_hash=scorer.rubric.hash,
             feature_spec=scorer.feature_spec,
+            run_id=run_id,
         )
         if head is not None:
             featured = batch.assign(vector=pd.Series(vectors, index=batch.index, dtype=object))

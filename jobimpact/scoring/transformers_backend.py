@@ -249,7 +249,8 @@ class TransformersScorer(Scorer):
     def _embedding_dim(self) -> int:
         if self.embedder is None:
             return 0
-        return self.embedder.dimension or int(self._embed(["width"]).shape[1])
+        # the width is known once the embedder has loaded; one text loads it
+        return self.embedder.dimension or int(self.embedder.encode(["width"]).shape[1])
 
     @property
     def stats(self) -> EngineStats:

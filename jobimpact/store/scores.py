@@ -166,6 +166,7 @@ def feature_rows(
     model_id: str,
     rubric_hash: str,
     feature_spec: str,
+    run_id: str,
 ) -> pd.DataFrame:
     """``task_features`` rows of a batch: one vector per prompt key, with its task."""
     return pd.DataFrame(
@@ -176,6 +177,7 @@ def feature_rows(
             "model_id": model_id,
             "feature_spec": feature_spec,
             "vector": [np.asarray(v, dtype=np.float32).tolist() for v in vectors],
+            "run_id": run_id,
             "computed_at": now(),
         }
     )
@@ -222,8 +224,13 @@ def record_failures(
         )
 
 
+# A task counts once, whether the run stored its answers, its features or both.
 COUNT_RUN_SCORED = """
-SELECT count(DISTINCT task_id) FROM task_scores WHERE run_id = ? AND head_id = ''
+SELECT count(DISTINCT task_id) FROM (
+    SELECT task_id FROM task_scores WHERE run_id = $run_id
+    UNION ALL
+    SELECT task_id FROM task_features WHERE run_id = $run_id
+)
 """
 COUNT_RUN_FAILED = "SELECT count(DISTINCT task_id) FROM scoring_failures WHERE run_id = ?"
 
@@ -231,7 +238,7 @@ COUNT_RUN_FAILED = "SELECT count(DISTINCT task_id) FROM scoring_failures WHERE r
 def run_counts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     """Tasks a scoring run stored scores for, and tasks it recorded as failed: what it
     committed, whatever it was doing when it ended."""
-    scored = con.execute(COUNT_RUN_SCORED, [run_id]).fetchone()
+    scored = con.execute(COUNT_RUN_SCORED, {"run_id": run_id}).fetchone()
     failed = con.execute(COUNT_RUN_FAILED, [run_id]).fetchone()
     return {"scored": int(scored[0]) if scored else 0, "failed": int(failed[0]) if failed else 0}
 
