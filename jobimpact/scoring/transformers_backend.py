@@ -138,7 +138,7 @@ class TransformersScorer(Scorer):
         A sentence-embedding model (see :mod:`jobimpact.embedding`) whose vector of the
         task statement is appended to each feature vector; ``"registered"`` (default) takes
         the registered model's, None appends nothing. Heads learn augmentation better from
-        both than from either (README, Creation).
+        both than from the sentence embedding alone (README, "The feature layer").
     batch_size : int
         Tasks per forward pass.
     dtype, device, threads
