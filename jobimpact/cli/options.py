@@ -99,6 +99,19 @@ labels_option = click.option(
     default=None,
     help="Label file with GPTs-are-GPTs columns (default: the fetched full_labelset.tsv).",
 )
+creation_labels_option = click.option(
+    "--creation-labels",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Economic Index interaction modes by task (default: the fetched file, if any).",
+)
+usage_option = click.option(
+    "--usage",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Economic Index usage shares by task, the weights of the creation fit (default: "
+    "the fetched file, if any).",
+)
 model_id_option = click.option(
     "--model-id", default=None, help="Model of the scoring to use (default: the latest scored)."
 )

@@ -15,6 +15,7 @@ from jobimpact.cli import cli
 from jobimpact.cli.options import (
     backend_option,
     batch_size_option,
+    creation_labels_option,
     data_dir_option,
     db_option,
     embedder_option,
@@ -33,6 +34,7 @@ from jobimpact.cli.options import (
     sample_option,
     setting,
     settings_from,
+    usage_option,
 )
 from jobimpact.settings import Settings
 
@@ -178,19 +180,8 @@ def score(
     show_default=True,
     help="Learn creation from observed augmentation (head), or keep the zero-shot answer.",
 )
-@click.option(
-    "--creation-labels",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Economic Index interaction modes by task (default: the fetched file).",
-)
-@click.option(
-    "--usage",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Economic Index usage shares by task, the weights of the creation fit (default: "
-    "the fetched file).",
-)
+@creation_labels_option
+@usage_option
 @click.option("--folds", type=int, default=5, show_default=True, help="Occupation-grouped folds.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -256,18 +247,8 @@ def calibrate(
 @model_id_option
 @rubric_hash_option
 @head_id_option
-@click.option(
-    "--creation-labels",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Economic Index interaction modes by task (default: the fetched file, if any).",
-)
-@click.option(
-    "--usage",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Economic Index usage shares by task (default: the fetched file, if any).",
-)
+@creation_labels_option
+@usage_option
 @click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap resamples.")
 def validate(
     db: Path | None,
