@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -304,6 +306,32 @@ def test_score_labelled_picks_the_occupations_of_the_label_file(
         "SELECT DISTINCT t.onet_soc_code FROM task_scores JOIN tasks AS t USING (task_id)",
     )
     assert codes and {c for (c,) in codes} <= labelled
+
+
+def test_a_feature_pass_is_counted_and_calibrate_finds_its_features(
+    mirror_store: Path, mirror_data: Path, tmp_path: Path
+) -> None:
+    """A scorer that asks no question stores only features (the default model's feature
+    pass before any head): its run counts the tasks, and calibrate fits on them."""
+    from jobimpact.scoring.base import TaskPrompt, TaskScore
+    from jobimpact.scoring.fake import FakeScorer
+
+    class FeaturesOnly(FakeScorer):
+        def score_batch(self, items: Sequence[TaskPrompt]) -> list[TaskScore]:
+            return [dataclasses.replace(s, answers={}) for s in super().score_batch(items)]
+
+    store = Path(shutil.copy(mirror_store, tmp_path / "store.duckdb"))
+    labels = default_labels_path(mirror_data)
+    codes = sorted(set(read_labels(labels).frame["onet_soc_code"]))[:40]
+    result = run_score(db=store, scorer=FeaturesOnly(), occupations=codes)
+    assert result.scored > 300 and result.failed == 0
+    assert query_rows(store, "SELECT count(*) FROM task_scores") == [(0,)]
+    counts = query_rows(
+        store, f"SELECT counts->>'scored' FROM runs WHERE run_id = '{result.run_id}'"
+    )
+    assert counts == [(str(result.scored),)]
+    fitted = run_calibrate(db=store, labels=labels)
+    assert fitted.model_id == result.model_id and fitted.applied == result.scored
 
 
 def test_score_rejects_an_option_the_backend_does_not_take(db: Path) -> None:

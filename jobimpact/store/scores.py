@@ -198,7 +198,7 @@ def write_score_batch(
             con.execute(
                 "INSERT OR REPLACE INTO task_features BY NAME "
                 "SELECT prompt_sha256, task_id, rubric_hash, model_id, feature_spec, "
-                "vector::FLOAT[] AS vector FROM _features"
+                "vector::FLOAT[] AS vector, run_id, computed_at FROM _features"
             )
             con.unregister("_features")
 
