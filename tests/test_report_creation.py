@@ -257,7 +257,10 @@ def test_creation_validation_shows_the_stored_numbers(calibrated: Path) -> None:
     assert "0.612 <span" in page and "[0.55, 0.67]" in page and "[-0.05, 0.09]" in page
     assert "New work since O*NET 20.1" in page and "includes 0.5" in page
     assert "does not tell tasks new since the baseline release from established ones" in page
-    assert "ranks tasks better\n  than the old formula" in page
+    assert "has a higher\n  Spearman correlation than the old formula" in page
+    assert "Creation is a probability <i>given</i> LLM use" in page
+    # this store holds the zero-shot answers, so the table's column is explained
+    assert "the model's zero-shot answer to the creation question, and" in page
     assert "Creation is not calibrated" not in page
     assert "creation: calibrated augmentation head" in page
     assert "Observed augmentation comes from conversations with one assistant" in page

@@ -180,7 +180,8 @@ def test_qwen_engine_equals_naive(tasks: list[TaskPrompt]) -> None:
     keys = list(load_rubric(DEFAULT_RUBRIC).keys)
     qwen = TransformersScorer(model="qwen2.5-coder-0.5b", batch_size=4, layer=16, questions=keys)
     assert qwen.engine is not None
-    assert qwen.feature_dim == 896 and qwen.engine.layer == 16
+    # the hidden state (896) and the registered MiniLM vector of the task statement (384)
+    assert qwen.feature_dim == 896 + 384 and qwen.engine.layer == 16
     few = tasks[:3]
     _assert_close(qwen.score(few), qwen.score_naive(few))
 

