@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import jobimpact
 
@@ -49,3 +52,12 @@ def test_help_lists_every_command() -> None:
     commands = ("fetch", "ingest", "score", "calibrate", "validate", "embed", "cluster", "compare")
     for command in commands:
         assert f"  {command} " in out.stdout
+
+
+def test_resolve_scoring_given_a_path_says_what_it_expects(tmp_path: Path) -> None:
+    with pytest.raises(jobimpact.ConfigError) as raised:
+        jobimpact.resolve_scoring(tmp_path / "store.duckdb")  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        f"got PosixPath {tmp_path / 'store.duckdb'!r}, expected an open store connection: "
+        "with jobimpact.open_store(db, read_only=True) as con: ..."
+    )

@@ -93,6 +93,7 @@ def list_scorings(con: duckdb.DuckDBPyConnection, *, aggregated: bool = False) -
         ``model_id``, ``rubric_hash``, ``head_id``, ``weighting`` (None for task scores),
         ``method`` (calibrated or zero-shot) and ``at`` (latest score or roll-up).
     """
+    _require_connection(con)
     candidates = con.execute(SELECT_AGGREGATED if aggregated else SELECT_SCORED).df()
     ranked = _ranked(candidates).drop(columns=["model_latest", "calibrated"])
     method = ranked["head_id"].map(lambda head: "calibrated" if head else "zero-shot")
@@ -155,6 +156,15 @@ def resolve_scoring(
         head_id=str(row["head_id"]),
         weighting=None if pd.isna(row["weighting"]) else str(row["weighting"]),
     )
+
+
+def _require_connection(con: object) -> None:
+    """A path where a connection belongs is a common slip (``jobimpact.query`` takes one)."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        raise ConfigError(
+            f"got {type(con).__name__} {con!r}, expected an open store connection: "
+            "with jobimpact.open_store(db, read_only=True) as con: ..."
+        )
 
 
 def _ranked(candidates: pd.DataFrame) -> pd.DataFrame:
