@@ -78,6 +78,18 @@ def test_duckdbs_interrupt_at_commit_is_ctrl_c_and_the_counts_match_the_rows(
     }
 
 
+def test_ctrl_c_while_duckdb_runs_python_code_is_ctrl_c(db: Path) -> None:
+    # Seen from the field: Ctrl-C while DuckDB read a pandas frame of a batch came back as
+    # "store write failed: Traceback (most recent call last): ..." and exit 1.
+    reported = duckdb.InvalidInputException(
+        'Traceback (most recent call last):\n  File "<frame>", line 1\nKeyboardInterrupt'
+    )
+    with pytest.raises(KeyboardInterrupt), open_store(db) as con, transaction(con):
+        raise reported
+    with pytest.raises(KeyboardInterrupt), open_store(db, read_only=True):
+        raise reported
+
+
 def test_an_interrupted_query_in_a_read_is_ctrl_c_too(db: Path) -> None:
     with pytest.raises(KeyboardInterrupt), open_store(db, read_only=True):
         raise RuntimeError("Query interrupted")
@@ -101,7 +113,7 @@ def test_ctrl_c_at_any_moment_of_a_scoring_run(mirror_store: Path, tmp_path: Pat
         time.sleep(randomness.uniform(0, 2))
         scoring.send_signal(signal.SIGINT)
         out, err = scoring.communicate(timeout=120)
-        assert (scoring.returncode, out, err) == (130, "", "Interrupted.\n"), trial
+        assert (scoring.returncode, out, err) == (130, "", "Interrupted.\n"), (trial, err)
         status, counts, _, run_id = query_rows(db, RUN + " ORDER BY started_at DESC")[0]
         assert status == "interrupted"
         assert json.loads(str(counts))["scored"] == stored_by(db, str(run_id)), trial

@@ -206,10 +206,14 @@ def _classified(path: Path, error: BaseException) -> StoreError | None:
 
 
 def is_interrupt(error: BaseException) -> bool:
-    """Ctrl-C as DuckDB reports it when it arrives during a query or a commit."""
-    return isinstance(error, duckdb.InterruptException) or (
-        type(error) is RuntimeError and str(error) == _INTERRUPTED
-    )
+    """Ctrl-C as DuckDB reports it when it arrives during a query or a commit, or while
+    DuckDB runs Python code (reading a pandas frame), which it reports as an error whose
+    text holds the Python traceback of the KeyboardInterrupt."""
+    if isinstance(error, duckdb.InterruptException):
+        return True
+    if type(error) is RuntimeError and str(error) == _INTERRUPTED:
+        return True
+    return isinstance(error, duckdb.Error) and "KeyboardInterrupt" in str(error)
 
 
 def map_error(path: Path, error: BaseException) -> BaseException | None:
