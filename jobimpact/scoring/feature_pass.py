@@ -24,7 +24,7 @@ scale per call; fbgemm kernels): about twice the throughput of float32 matrix pr
 on the machines this was measured on (AVX2, no AVX-512), but the features move by 8%.
 ``compute="int8-partial"`` quantises all of them but the MLP's down projection, whose
 input (the gated activations) has outlier channels one activation scale cannot hold:
-1.5 times the throughput, features within 2%. Either is a different feature (so a
+1.5 times the throughput, features about 2% away at most. Either is a different feature (so a
 different model id, and its own head). The prefix always runs in float32. The model
 passed in is never modified.
 """
